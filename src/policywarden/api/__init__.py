@@ -1,0 +1,1 @@
+"""HTTP interface: the OpenAI-compatible moderation API and the project's own routes."""

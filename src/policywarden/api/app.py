@@ -1,0 +1,65 @@
+"""The FastAPI application: `create_app()` wires settings, the Warden, storage and routes."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from .. import __version__
+from ..settings import Settings, get_settings
+from ..store.db import sessions, upgrade
+from ..store.keys import KeyStore
+from ..warden import Warden
+from . import errors
+from .moderations import router as moderations_router
+from .routes import router as info_router
+from .schemas import ModerationRequest
+
+log = logging.getLogger("policywarden")
+
+
+def create_app(settings: Settings | None = None, warden: Warden | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        upgrade(settings.database_url)
+        app.state.keys = KeyStore(sessions(settings.database_url))
+        if settings.auth == "auto" and not app.state.keys.any_active():
+            log.warning("no API keys exist: the API is open to any client (create one with `policywarden keys create`)")
+        app.state.warden = warden or Warden(
+            settings.policy,
+            settings.overlays,
+            settings.model_dir,
+            window_words=settings.window_words,
+            window_overlap=settings.window_overlap,
+        )
+        log.info("serving policy %s with model %s", app.state.warden.policy.ref, app.state.warden.model_version)
+        yield
+
+    app = FastAPI(
+        title="PolicyWarden",
+        version=__version__,
+        summary="Enforce an AI usage policy: OpenAI-compatible moderation and the policy as data.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    app.include_router(moderations_router, tags=["moderation"])
+    app.include_router(info_router)
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+            defs = ModerationRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(defs.pop("$defs", {}))
+            components["ModerationRequest"] = defs
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi
+    return app

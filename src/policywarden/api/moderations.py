@@ -1,0 +1,161 @@
+"""POST /v1/moderations, compatible with OpenAI's endpoint and its official client."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from ..decide import Verdict
+from ..policy.schema import OPENAI_CATEGORIES
+from .auth import authenticate
+from .errors import ApiError
+from .schemas import ErrorResponse, ModerationRequest, ModerationResponse
+
+router = APIRouter()
+
+OPENAI_MODEL_NAMES = {
+    "omni-moderation-latest",
+    "omni-moderation-2024-09-26",
+    "text-moderation-latest",
+    "text-moderation-stable",
+    "text-moderation-007",
+}
+_ALLOWED_KEYS = {"input", "model", "surface"}
+_ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 404, 413, 415)}
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"Request body is {declared} bytes; the limit is {limit}.", code="request_too_large")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"Request body exceeds the limit of {limit} bytes.", code="request_too_large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json(raw: bytes, content_type: str) -> dict:
+    if content_type and "json" not in content_type.split(";")[0].lower():
+        raise ApiError(415, f"Unsupported content type {content_type.split(';')[0]!r}; send application/json.", code="unsupported_media_type")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, f"Request body is not valid UTF-8 (byte {exc.start}).", code="invalid_encoding") from None
+    if not text.strip():
+        raise ApiError(400, "Request body is empty; send a JSON object with an 'input'.", code="invalid_json")
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, f"Request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.", code="invalid_json") from None
+    except RecursionError:
+        raise ApiError(400, "Request body is nested too deeply.", code="invalid_json") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "Request body must be a JSON object.", code="invalid_json")
+    return body
+
+
+def parse_inputs(body: dict, max_inputs: int, max_chars: int) -> tuple[list[str], list[list[str]]]:
+    """The texts to score and, per text, the input types it came from."""
+    unknown = sorted(set(body) - _ALLOWED_KEYS)
+    if unknown:
+        raise ApiError(400, f"Unrecognized request argument supplied: {', '.join(unknown)}", param=unknown[0], code="unknown_parameter")
+    if "input" not in body or body["input"] is None:
+        raise ApiError(400, "Missing required parameter: 'input'.", param="input", code="missing_required_parameter")
+    raw = body["input"]
+    if isinstance(raw, str):
+        texts, types = [raw], [["text"]]
+    elif isinstance(raw, list):
+        if not raw:
+            raise ApiError(400, "'input' must not be an empty array.", param="input", code="empty_input")
+        if all(isinstance(x, str) for x in raw):
+            texts, types = list(raw), [["text"] for _ in raw]
+        elif all(isinstance(x, dict) for x in raw):
+            texts, types = [_join_parts(raw)], [["text"]]
+        else:
+            raise ApiError(400, "Invalid type for 'input': an array must hold only strings or only content parts.", param="input", code="invalid_type")
+    else:
+        raise ApiError(
+            400,
+            f"Invalid type for 'input': expected a string, an array of strings or an array of content parts, got {type(raw).__name__}.",
+            param="input",
+            code="invalid_type",
+        )
+    if len(texts) > max_inputs:
+        raise ApiError(400, f"'input' has {len(texts)} items; at most {max_inputs} are allowed.", param="input", code="too_many_inputs")
+    if all(not t.strip() for t in texts):
+        raise ApiError(400, "'input' must not be empty.", param="input", code="empty_input")
+    for i, t in enumerate(texts):
+        if len(t) > max_chars:
+            where = "input" if len(texts) == 1 else f"input[{i}]"
+            raise ApiError(400, f"{where} is {len(t)} characters; the limit is {max_chars}.", param=where, code="input_too_large")
+    model = body.get("model")
+    if model is not None and not isinstance(model, str):
+        raise ApiError(400, "Invalid type for 'model': expected a string.", param="model", code="invalid_type")
+    surface = body.get("surface", "input")
+    if surface not in ("input", "output"):
+        raise ApiError(400, "'surface' must be 'input' or 'output'.", param="surface", code="invalid_value")
+    return texts, types
+
+
+def _join_parts(parts: list[dict]) -> str:
+    texts = []
+    for i, part in enumerate(parts):
+        kind = part.get("type")
+        if kind == "text":
+            if not isinstance(part.get("text"), str):
+                raise ApiError(400, f"input[{i}].text must be a string.", param=f"input[{i}].text", code="invalid_type")
+            texts.append(part["text"])
+        elif kind == "image_url":
+            raise ApiError(400, "Image inputs are not supported by this server's model; send text parts only.", param=f"input[{i}]", code="unsupported_input_type")
+        else:
+            raise ApiError(400, f"input[{i}].type must be 'text' or 'image_url'.", param=f"input[{i}].type", code="invalid_value")
+    return "\n".join(texts)
+
+
+def openai_result(verdict: Verdict, input_types: list[str]) -> dict:
+    categories = {name: verdict.openai_flags[name] for name in OPENAI_CATEGORIES}
+    return {
+        "flagged": verdict.flagged or any(categories.values()),
+        "categories": categories,
+        "category_scores": {name: round(verdict.openai_scores[name], 6) for name in OPENAI_CATEGORIES},
+        "category_applied_input_types": {name: list(input_types) for name in OPENAI_CATEGORIES},
+        "policywarden": verdict.to_dict(),
+    }
+
+
+@router.post(
+    "/v1/moderations",
+    response_model=ModerationResponse,
+    responses=_ERRORS,
+    summary="Classify text against the usage policy (OpenAI-compatible)",
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ModerationRequest"}}}}},
+)
+async def create_moderation(request: Request) -> JSONResponse:
+    state = request.app.state
+    authenticate(request)
+    body = parse_json(await read_body(request, state.settings.max_body_bytes), request.headers.get("content-type", ""))
+    texts, types = parse_inputs(body, state.settings.max_inputs, state.settings.max_input_chars)
+    model = body.get("model")
+    warden = state.warden
+    if model is not None and model not in OPENAI_MODEL_NAMES and model != warden.model_version:
+        raise ApiError(404, f"The model '{model}' does not exist; use '{warden.model_version}' or omit 'model'.", param="model", code="model_not_found")
+    started = time.perf_counter()
+    verdicts = await run_in_threadpool(warden.moderate, texts, body.get("surface", "input"))
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    payload = {
+        "id": f"modr-{uuid.uuid4().hex}",
+        "model": warden.model_version,
+        "results": [openai_result(v, t) for v, t in zip(verdicts, types)],
+    }
+    return JSONResponse(payload, headers={"X-PolicyWarden-Classifier-Ms": f"{elapsed_ms:.2f}"})
+
+
+ModerationRequest.model_rebuild()

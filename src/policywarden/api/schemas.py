@@ -1,0 +1,83 @@
+"""Request and response shapes of /v1/moderations, for validation messages and the OpenAPI docs."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class TextPart(BaseModel):
+    type: Literal["text"]
+    text: str
+
+
+class ImageUrl(BaseModel):
+    url: str
+
+
+class ImagePart(BaseModel):
+    type: Literal["image_url"]
+    image_url: ImageUrl
+
+
+class ModerationRequest(BaseModel):
+    input: str | list[str] | list[TextPart | ImagePart] = Field(
+        description="A string, an array of strings (one result each), or an array of content parts (one result)."
+    )
+    model: str | None = Field(None, description="Ignored beyond validation: OpenAI model names and this server's model are accepted.")
+    surface: Literal["input", "output"] = Field(
+        "input", description="PolicyWarden extension: 'input' for what users send, 'output' for what a model answers."
+    )
+
+
+class CategoryVerdict(BaseModel):
+    score: float
+    threshold: float
+    flagged: bool
+    action: str
+    severity: str
+    applies: bool
+    source: str
+
+
+class PolicyRef(BaseModel):
+    id: str
+    revision: str
+
+
+class PolicyVerdict(BaseModel):
+    flagged: bool = Field(description="True when any policy category is hit")
+    action: Literal["allow", "flag", "warn", "block", "escalate"]
+    hits: list[str]
+    categories: dict[str, CategoryVerdict]
+    reporting: list[str]
+    policy: PolicyRef
+    model: str
+    surface: str
+    windows: int
+
+
+class ModerationResult(BaseModel):
+    flagged: bool
+    categories: dict[str, bool]
+    category_scores: dict[str, float]
+    category_applied_input_types: dict[str, list[str]]
+    policywarden: PolicyVerdict
+
+
+class ModerationResponse(BaseModel):
+    id: str
+    model: str
+    results: list[ModerationResult]
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None
+    code: str | None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail

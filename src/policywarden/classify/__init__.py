@@ -1,0 +1,1 @@
+"""Scoring backends: the embedded model, policy patterns and examples."""

@@ -1,0 +1,1 @@
+"""The `policywarden` command line."""

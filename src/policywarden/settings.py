@@ -1,0 +1,32 @@
+"""One settings object, from environment variables `POLICYWARDEN_*` (or a .env file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POLICYWARDEN_", env_file=".env", extra="ignore")
+
+    database_url: str = Field("sqlite:///policywarden.db", description="SQLAlchemy URL: a SQLite file or PostgreSQL")
+    policy: str = Field("openai-usage", description="built-in policy name[@revision] or a policy/overlay file")
+    overlays: list[str] = Field(default_factory=list, description="overlay files applied in order")
+    model_dir: str | None = Field(None, description="model directory; the shipped model when unset")
+    auth: Literal["auto", "required", "disabled"] = Field(
+        "auto", description="auto: API keys required once any key exists; required; disabled"
+    )
+    max_inputs: int = Field(256, ge=1, description="most inputs in one moderation request")
+    max_input_chars: int = Field(100_000, ge=1, description="most characters in one input")
+    max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="largest request body")
+    window_words: int = Field(128, ge=8)
+    window_overlap: int = Field(32, ge=0)
+    log_level: str = "info"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

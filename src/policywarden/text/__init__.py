@@ -1,0 +1,1 @@
+"""Text preparation: normalisation and windowing."""

@@ -1,0 +1,91 @@
+"""Normalise text before scoring, undoing common obfuscations.
+
+The normalised form is only ever scored, never shown or stored: it folds case,
+accents and look-alike characters, so it is lossy by design.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from anyascii import anyascii
+
+# Invisible characters used to split words so filters miss them (Unicode "Cf" covers most;
+# these are listed for speed and for the few that are not Cf).
+_INVISIBLE = dict.fromkeys(
+    map(ord, "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
+        "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u206a\u206b\u206c\u206d"
+        "\u206e\u206f\u3164\ufeff\uffa0"),
+    None,
+)
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s", "!": "i", "|": "l"})
+_LEET_CHARS = set("0134578@$!|")
+_WORD = re.compile(r"\S+")
+# "k i l l", "k.i.l.l", "k-i-l-l": three or more single letters joined by one separator
+_SPACED = re.compile(r"\b(?:[^\W\d_][ .\-_*]){2,}[^\W\d_]\b")
+_SEP = re.compile(r"[ .\-_*]")
+_REPEAT = re.compile(r"(.)\1{2,}")
+_WS = re.compile(r"\s+")
+
+
+def _strip_marks(text: str) -> str:
+    # Drops accents and stacked combining marks ("Zalgo" text).
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=65536)
+def _fold_token(token: str, latin_text: bool) -> str:
+    """Fold a single whitespace-delimited token. `latin_text`: the text around it is mostly Latin."""
+    if not token.isascii():
+        letters = [ch for ch in token if ch.isalpha()]
+        has_latin = any(ch.isascii() for ch in letters)
+        non_latin = [ch for ch in letters if not ch.isascii()]
+        # Mixed-script tokens ("раypal" with Cyrillic р and а) are homoglyph attacks: map to ASCII,
+        # as are words made only of look-alikes inside Latin text. Words in a text that is mostly
+        # in another script are left alone: they are text, not disguise.
+        if non_latin and (has_latin or (latin_text and all(_is_confusable(ch) for ch in non_latin))):
+            token = anyascii(token.translate(_HOMOGLYPHS)).lower()
+    if any(ch in _LEET_CHARS for ch in token) and any(ch.isalpha() for ch in token) and not _ADDRESS.search(token):
+        core = token.strip(".,;:?!\"'()[]{}")
+        if core and not core.isdigit() and sum(ch.isalpha() for ch in core) >= 1:
+            token = token.replace(core, core.translate(_LEET))
+    return token
+
+
+# Cyrillic and Greek letters that look like Latin ones, mapped by shape (anyascii would
+# transliterate by sound: Cyrillic "р" to "r" where the eye reads "p").
+_HOMOGLYPHS = str.maketrans(
+    "аеорсухіјѕԁԛԝһкмнтвгпьАЕОРСУХІЈЅКМНТВЬαοιυνκτρεχΑΒΕΗΙΚΜΝΟΡΤΥΧΖ",
+    "aeopcyxijsdqwhkmhtbrnbAEOPCYXIJSKMHTBbaoiuvktpexABEHIKMNOPTYXZ",
+)
+_CONFUSABLE = set("аеорсухіјѕԁԛԝһкмнтвгпьАЕОРСУХІЈЅКМНТВЬαοιυνκτρεχΑΒΕΗΙΚΜΝΟΡΤΥΧΖ")
+_ADDRESS = re.compile(r"^\S+@\S+\.\w+$|://")
+
+
+def _is_confusable(ch: str) -> bool:
+    return ch in _CONFUSABLE
+
+
+def _join_spaced(m: re.Match[str]) -> str:
+    run = m.group(0)
+    # "i k i l l" is "i kill": keep a leading one-letter English word apart when the rest is a word.
+    if run[0] in "ai" and run[1] == " " and len(run) >= 7:
+        return run[:2] + _SEP.sub("", run[2:])
+    return _SEP.sub("", run)
+
+
+def normalize(text: str) -> str:
+    """Return the scoring form of `text`: NFKC, invisible characters removed, case and accents
+    folded, homoglyphs and leetspeak undone, spaced-out words joined, runs of one character shortened."""
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf" or ch in "\n\t")
+    text = _strip_marks(text).casefold()
+    text = _SPACED.sub(_join_spaced, text)
+    letters = [ch for ch in text if ch.isalpha()]
+    latin_text = sum(ch.isascii() for ch in letters) * 2 >= len(letters)
+    text = _WORD.sub(lambda m: _fold_token(m.group(0), latin_text), text)
+    text = _REPEAT.sub(r"\1\1", text)
+    return _WS.sub(" ", text).strip()

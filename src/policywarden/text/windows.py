@@ -1,0 +1,27 @@
+"""Split long text into overlapping windows so it is scored whole, never truncated."""
+
+from __future__ import annotations
+
+import re
+
+_TOKEN = re.compile(r"\S+")
+
+
+def windows(text: str, size: int = 256, overlap: int = 64) -> list[str]:
+    """Overlapping windows of at most `size` words; a text of `size` words or fewer is one window.
+
+    Overlap keeps a phrase that straddles a boundary whole in at least one window.
+    """
+    if size <= overlap:
+        raise ValueError("window size must exceed the overlap")
+    spans = [m.span() for m in _TOKEN.finditer(text)]
+    if len(spans) <= size:
+        return [text]
+    out = []
+    step = size - overlap
+    for start in range(0, len(spans), step):
+        chunk = spans[start : start + size]
+        out.append(text[chunk[0][0] : chunk[-1][1]])
+        if start + size >= len(spans):
+            break
+    return out

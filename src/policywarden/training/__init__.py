@@ -1,0 +1,1 @@
+"""Building classifier models from labelled data (needs the `train` extra: scikit-learn)."""

@@ -1,0 +1,86 @@
+"""The moderation core: `Warden().moderate(texts)` scores text against every policy category."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .classify.embedded import LinearModel
+from .classify.patterns import ExampleScorer, PatternScorer
+from .decide import Verdict, decide
+from .policy import DEFAULT_POLICY, Policy, load_policy
+from .text.normalize import normalize
+from .text.windows import windows
+
+SURFACES = ("input", "output")
+
+
+class Warden:
+    """Scores texts against a policy with the embedded model, the policy's patterns and,
+    for categories the model does not know, the categories' own examples.
+
+    Thread-safe for concurrent `moderate` calls: all state is read-only after construction.
+    """
+
+    def __init__(
+        self,
+        policy: Policy | str = DEFAULT_POLICY,
+        overlays: Sequence[str] = (),
+        model_dir: str | Path | None = None,
+        window_words: int = 128,
+        window_overlap: int = 32,
+    ):
+        self.policy = policy if isinstance(policy, Policy) else load_policy(policy, list(overlays))
+        self.model = LinearModel(model_dir)
+        self.window_words = window_words
+        self.window_overlap = window_overlap
+        cats = self.policy.categories
+        self.patterns = PatternScorer(cats)
+        known = set(self.model.heads) | set(self.model.meta.get("training", {}).get("skipped_heads", {}))
+        self.examples = ExampleScorer([c for c in cats if c.id not in known], self.model.spec, self.model.idf)
+        self.thresholds = self.model.thresholds()
+
+    @property
+    def model_version(self) -> str:
+        return self.model.version
+
+    def scores(self, texts: Sequence[str]) -> tuple[list[dict[str, float]], list[dict[str, str]], list[int]]:
+        """Per-text head scores (max over windows), the scorer behind each, and window counts."""
+        spans: list[tuple[int, int]] = []
+        parts: list[str] = []
+        for text in texts:
+            ws = windows(text, self.window_words, self.window_overlap)
+            spans.append((len(parts), len(parts) + len(ws)))
+            parts.extend(normalize(w) for w in ws)
+        results: list[dict[str, float]] = [{} for _ in texts]
+        sources: list[dict[str, str]] = [{} for _ in texts]
+        for scorer in (self.model, self.examples, self.patterns):
+            if not scorer.heads:
+                continue
+            matrix = scorer.score(parts)
+            for i, (a, b) in enumerate(spans):
+                best = matrix[a:b].max(axis=0) if b > a else np.zeros(len(scorer.heads))
+                for head, value in zip(scorer.heads, best.tolist()):
+                    if value > results[i].get(head, -1.0):
+                        results[i][head] = value
+                        sources[i][head] = scorer.name
+        return results, sources, [b - a for a, b in spans]
+
+    def moderate(self, texts: str | Sequence[str], surface: str = "input") -> list[Verdict]:
+        """One verdict per text. `surface` is "input" (what a user sends) or "output" (a model's answer)."""
+        if surface not in SURFACES:
+            raise ValueError(f"surface must be one of {SURFACES}, got {surface!r}")
+        if isinstance(texts, str):
+            texts = [texts]
+        if not all(isinstance(t, str) for t in texts):
+            raise TypeError("texts must be strings")
+        all_scores, all_sources, counts = self.scores(texts)
+        return [
+            decide(self.policy, s, self.thresholds, src, surface, self.model_version, n)
+            for s, src, n in zip(all_scores, all_sources, counts)
+        ]
+
+    def check(self, text: str, surface: str = "input") -> Verdict:
+        return self.moderate([text], surface)[0]

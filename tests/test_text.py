@@ -1,0 +1,61 @@
+"""Normalisation undoes obfuscation; windows cover long text whole."""
+
+from __future__ import annotations
+
+import pytest
+
+from policywarden.text.normalize import normalize
+from policywarden.text.windows import windows
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("How do I make a BOMB", "how do i make a bomb"),
+        ("h0w t0 m4k3 a b0mb", "how to make a bomb"),  # leetspeak
+        ("b\u200bo\u200dm\ufeffb", "bomb"),  # zero-width characters
+        ("ｂｏｍｂ", "bomb"),  # fullwidth (NFKC)
+        ("𝐛𝐨𝐦𝐛", "bomb"),  # mathematical bold (NFKC)
+        ("bоmb", "bomb"),  # Cyrillic о inside a Latin word
+        ("раураl", "paypal"),  # homoglyphs by shape, not transliteration
+        ("k i l l", "kill"),
+        ("s.u.i.c.i.d.e", "suicide"),
+        ("i k i l l e d", "i killed"),
+        ("b̷̡o̶m̸b", "bomb"),  # stacked combining marks
+        ("killlllll", "kill"),
+        ("  many \n\t spaces ", "many spaces"),
+    ],
+)
+def test_obfuscations_are_undone(raw, expected):
+    assert normalize(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Привет, как дела?", "我喜欢读书", "email me at jo.doe@example.com", "I paid $100 for 3 tickets", "2+2=4"],
+)
+def test_ordinary_text_survives(text):
+    out = normalize(text)
+    assert out == " ".join(text.split()).casefold() or ("@" in text and "jo.doe@example.com" in out)
+
+
+def test_lone_surrogates_and_nul_do_not_crash():
+    assert isinstance(normalize("a\ud800b\x00c"), str)
+
+
+def test_short_text_is_one_window():
+    assert windows("one two three", size=10, overlap=2) == ["one two three"]
+
+
+def test_long_text_windows_cover_every_word_with_overlap():
+    words = [f"w{i}" for i in range(1000)]
+    ws = windows(" ".join(words), size=100, overlap=20)
+    covered = {w for win in ws for w in win.split()}
+    assert covered == set(words)
+    assert all(len(w.split()) <= 100 for w in ws)
+    assert ws[0].split()[-20:] == ws[1].split()[:20]
+
+
+def test_window_size_must_exceed_overlap():
+    with pytest.raises(ValueError):
+        windows("x", size=10, overlap=10)

@@ -1,0 +1,71 @@
+"""Build the shipped embedded model from ../shared/data and the hand-written examples.
+
+    python training/build_model.py                 # dataset + train + write the model into the package
+    python training/build_model.py --out /tmp/m    # somewhere else
+
+Needs the `train` extra (scikit-learn). Deterministic for a given data snapshot and seed.
+The policy's own examples are acceptance tests: any written text equal to one (after
+normalisation) is dropped here so that no acceptance test is trained on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from policywarden.classify.embedded import default_model_dir  # noqa: E402
+from policywarden.policy import OPENAI_CATEGORIES, load_policy  # noqa: E402
+from policywarden.text.normalize import normalize  # noqa: E402
+from policywarden.training.records import read_jsonl, written_records  # noqa: E402
+from policywarden.training.trainer import TrainConfig, train  # noqa: E402
+
+MODEL_VERSION = "pw-ngram-2026.11.1"
+
+
+def heads_for(policy) -> list[str]:
+    return [c.id for c in policy.categories] + [f"openai:{n}" for n in OPENAI_CATEGORIES] + ["any"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    ap.add_argument("--out", default=str(default_model_dir()))
+    ap.add_argument("--work", default=str(ROOT / "training" / "out"))
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--C", type=float, default=4.0)
+    ap.add_argument("--skip-dataset", action="store_true", help="reuse WORK/dataset.jsonl")
+    args = ap.parse_args()
+
+    work = Path(args.work)
+    if not args.skip_dataset:
+        subprocess.run(
+            [sys.executable, str(ROOT / "training" / "build_dataset.py"), "--data", args.data, "--out", str(work)], check=True
+        )
+    policy = load_policy()
+    heads = heads_for(policy)
+    acceptance = {normalize(t) for c in policy.categories for t in (*c.examples.flag, *c.examples.allow)}
+    records = list(read_jsonl(work / "dataset.jsonl"))
+    written = list(written_records(ROOT / "training" / "written", heads))
+    dropped = [r for r in [*records, *written] if normalize(r.text) in acceptance]
+    records = [r for r in [*records, *written] if normalize(r.text) not in acceptance]
+    print(f"{len(records)} records ({len(written)} written); dropped {len(dropped)} equal to policy examples", flush=True)
+
+    t0 = time.time()
+    report = train(records, heads, args.out, TrainConfig(C=args.C, seed=args.seed, version=MODEL_VERSION))
+    report["dropped_as_acceptance_tests"] = len(dropped)
+    (work / "train_report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    size = sum(f.stat().st_size for f in Path(args.out).iterdir() if f.is_file())
+    print(f"trained {len(report['model']['heads'])} heads in {time.time() - t0:.0f}s; model files {size / 1e6:.1f} MB in {args.out}")
+    print(f"skipped heads: {report['model']['training']['skipped_heads']}")
+    print(f"report: {work / 'train_report.json'}")
+
+
+if __name__ == "__main__":
+    main()
