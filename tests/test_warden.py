@@ -40,7 +40,7 @@ def test_obfuscated_violation_scores_like_the_plain_one(warden):
 
 
 def test_long_input_is_scored_whole(warden):
-    filler = " ".join(["The committee reviewed the quarterly budget and approved the minutes."] * 220)  # ~2,000 words
+    filler = " ".join(f"On day {i} the committee reviewed budget line {i * 7} and approved the minutes." for i in range(140))  # ~2,000 words
     v_end = warden.check(filler + " " + VIOLENT)
     v_start = warden.check(VIOLENT + " " + filler)
     assert v_end.windows > 10

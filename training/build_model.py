@@ -52,7 +52,7 @@ def main() -> None:
     heads = heads_for(policy)
     acceptance = {normalize(t) for c in policy.categories for t in (*c.examples.flag, *c.examples.allow)}
     records = list(read_jsonl(work / "dataset.jsonl"))
-    written = list(written_records(ROOT / "training" / "written", heads))
+    written = list(written_records(ROOT / "training" / "written"))
     dropped = [r for r in [*records, *written] if normalize(r.text) in acceptance]
     records = [r for r in [*records, *written] if normalize(r.text) not in acceptance]
     print(f"{len(records)} records ({len(written)} written); dropped {len(dropped)} equal to policy examples", flush=True)

@@ -22,8 +22,8 @@ class Settings(BaseSettings):
     max_inputs: int = Field(256, ge=1, description="most inputs in one moderation request")
     max_input_chars: int = Field(100_000, ge=1, description="most characters in one input")
     max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="largest request body")
-    window_words: int = Field(128, ge=8)
-    window_overlap: int = Field(32, ge=0)
+    window_words: int = Field(48, ge=8, description="words per scoring window of a long input")
+    window_overlap: int = Field(16, ge=0, description="words shared by consecutive windows")
     log_level: str = "info"
 
 

@@ -12,7 +12,7 @@ from .classify.patterns import ExampleScorer, PatternScorer
 from .decide import Verdict, decide
 from .policy import DEFAULT_POLICY, Policy, load_policy
 from .text.normalize import normalize
-from .text.windows import windows
+from .text.windows import sentences, windows
 
 SURFACES = ("input", "output")
 
@@ -29,13 +29,15 @@ class Warden:
         policy: Policy | str = DEFAULT_POLICY,
         overlays: Sequence[str] = (),
         model_dir: str | Path | None = None,
-        window_words: int = 128,
-        window_overlap: int = 32,
+        window_words: int = 48,
+        window_overlap: int = 16,
+        whole_text_words: int = 256,
     ):
         self.policy = policy if isinstance(policy, Policy) else load_policy(policy, list(overlays))
         self.model = LinearModel(model_dir)
         self.window_words = window_words
         self.window_overlap = window_overlap
+        self.whole_text_words = whole_text_words
         cats = self.policy.categories
         self.patterns = PatternScorer(cats)
         known = set(self.model.heads) | set(self.model.meta.get("training", {}).get("skipped_heads", {}))
@@ -46,14 +48,29 @@ class Warden:
     def model_version(self) -> str:
         return self.model.version
 
+    def units(self, text: str) -> list[str]:
+        """The normalised pieces of one text that are scored; the text's score is their maximum.
+
+        A bag-of-n-grams model dilutes one bad sentence inside a long benign text, so a text of
+        several sentences is scored sentence by sentence as well as in overlapping windows, and
+        a moderately long text also as a whole, for signals spread across it.
+        """
+        pieces = windows(text, self.window_words, self.window_overlap)
+        if len(pieces) > 1 and len(text.split()) <= self.whole_text_words:
+            pieces.append(text)
+        found = sentences(text)
+        if len(found) > 1:
+            pieces.extend(found)
+        return list(dict.fromkeys(normalize(p) for p in pieces))
+
     def scores(self, texts: Sequence[str]) -> tuple[list[dict[str, float]], list[dict[str, str]], list[int]]:
         """Per-text head scores (max over windows), the scorer behind each, and window counts."""
         spans: list[tuple[int, int]] = []
         parts: list[str] = []
         for text in texts:
-            ws = windows(text, self.window_words, self.window_overlap)
-            spans.append((len(parts), len(parts) + len(ws)))
-            parts.extend(normalize(w) for w in ws)
+            units = self.units(text)
+            spans.append((len(parts), len(parts) + len(units)))
+            parts.extend(units)
         results: list[dict[str, float]] = [{} for _ in texts]
         sources: list[dict[str, str]] = [{} for _ in texts]
         for scorer in (self.model, self.examples, self.patterns):

@@ -25,3 +25,11 @@ def windows(text: str, size: int = 256, overlap: int = 64) -> list[str]:
         if start + size >= len(spans):
             break
     return out
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n+")
+
+
+def sentences(text: str, min_words: int = 3) -> list[str]:
+    """Sentences (split at end punctuation or line breaks) of at least `min_words` words."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if len(s.split()) >= min_words]

@@ -7,7 +7,8 @@ not name take `default` (0 = known negative, None = unknown, so that head is not
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,30 +47,31 @@ def read_jsonl(path: str | Path) -> Iterator[Record]:
             )
 
 
-def written_records(folder: str | Path, heads: Iterable[str]) -> Iterator[Record]:
+def hash_split(text: str, heldout_fraction: float = 0.15) -> str:
+    """A deterministic train/heldout split by the text's CRC-32."""
+    return "heldout" if zlib.crc32(text.strip().casefold().encode("utf-8", "surrogatepass")) % 1000 < heldout_fraction * 1000 else "train"
+
+
+def written_records(folder: str | Path, heldout_fraction: float = 0.15) -> Iterator[Record]:
     """Hand-written examples: {"category", "label", "role", "text"} per line.
 
-    A positive is positive for its category and `any`, a known negative for the other policy
-    categories, and unknown for the `openai:` heads unless the category is itself one.
-    A label-0 text is benign: negative for every head.
+    A positive is positive for its category (and `any`, for a policy category) and unknown for
+    every other head: a request can break two rules at once, so it is no negative elsewhere.
+    A label-0 text is a benign look-alike: negative for every head. A fixed 15% is held back
+    for measurement.
     """
-    heads = list(heads)
     for path in sorted(Path(folder).glob("*.jsonl")):
         with open(path, encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
+            for line in f:
                 if not line.strip():
                     continue
                 d = json.loads(line)
-                cat, text = d["category"], d["text"]
+                cat = d["category"]
+                split = hash_split(d["text"], heldout_fraction)
                 if d["label"]:
-                    labels: dict[str, int | None] = {h: None for h in heads if h.startswith("openai:")}
-                    labels[cat] = 1
+                    labels: dict[str, int | None] = {cat: 1}
                     if not cat.startswith("openai:"):
                         labels["any"] = 1
-                    else:  # an OpenAI-only signal (e.g. self-harm intent) says nothing about policy heads
-                        labels = {cat: 1}
-                        yield Record(text, labels, None, d.get("role", "user"), f"written:{path.stem}", "project", "train")
-                        continue
-                    yield Record(text, labels, 0, d.get("role", "user"), f"written:{path.stem}", "project", "train")
+                    yield Record(d["text"], labels, None, d.get("role", "user"), f"written:{path.stem}", "project", split)
                 else:
-                    yield Record(text, {}, 0, d.get("role", "user"), f"written:{path.stem}", "project", "train")
+                    yield Record(d["text"], {}, 0, d.get("role", "user"), f"written:{path.stem}", "project", split)

@@ -1,0 +1,73 @@
+"""Speed and footprint of the embedded classifier, in process.
+
+    python benchmarks/speed.py
+
+Batched throughput of short messages, single-message latency (p50/p99), a 2,000-word input
+scored whole, model load time and resident memory.
+"""
+
+from __future__ import annotations
+
+import random
+import resource
+import statistics
+import time
+
+from common import write
+
+from policywarden import Warden
+
+WORDS = ("the a to of and how can i my you what is for in on with make get help write tell about why when this that "
+         "friend school work money code email story recipe city movie game health car phone travel music kill bomb "
+         "hate steal buy sell learn").split()
+
+
+def messages(n: int, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 24))) for _ in range(n)]
+
+
+def main() -> None:
+    t0 = time.perf_counter()
+    warden = Warden()
+    load_s = time.perf_counter() - t0
+    warden.moderate(messages(50, 99))  # warm-up
+
+    batch = messages(4000, 1)
+    t = time.perf_counter()
+    for i in range(0, len(batch), 256):
+        warden.moderate(batch[i : i + 256])
+    throughput = len(batch) / (time.perf_counter() - t)
+
+    singles = messages(500, 2)
+    lat = []
+    for m in singles:
+        t = time.perf_counter()
+        warden.moderate([m])
+        lat.append((time.perf_counter() - t) * 1000)
+    lat.sort()
+
+    long_text = " ".join(messages(1, 3)[0] for _ in range(120))
+    long_text = " ".join(long_text.split()[:2000])
+    t = time.perf_counter()
+    v = warden.check(long_text)
+    long_ms = (time.perf_counter() - t) * 1000
+
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result = {
+        "model": warden.model_version,
+        "load_seconds": round(load_s, 2),
+        "batched_messages_per_second": round(throughput),
+        "single_p50_ms": round(statistics.median(lat), 2),
+        "single_p99_ms": round(lat[int(len(lat) * 0.99) - 1], 2),
+        "long_2000_words_ms": round(long_ms, 1),
+        "long_2000_words_windows": v.windows,
+        "peak_rss_mb": round(rss_mb),
+    }
+    for k, val in result.items():
+        print(f"{k:28} {val}")
+    write("speed", result)
+
+
+if __name__ == "__main__":
+    main()
