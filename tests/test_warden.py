@@ -42,7 +42,7 @@ def test_obfuscated_violation_scores_like_the_plain_one(warden):
 def test_long_input_is_scored_whole(warden):
     filler = " ".join(f"On day {i} the committee reviewed budget line {i * 7} and approved the minutes." for i in range(140))  # ~2,000 words
     v_end = warden.check(filler + " " + VIOLENT)
-    v_start = warden.check(VIOLENT + " " + filler)
+    v_start = warden.check(VIOLENT + ". " + filler)
     assert v_end.windows > 10
     assert v_end.flagged and v_start.flagged
     assert not warden.check(filler).flagged

@@ -66,6 +66,38 @@ def check(
     raise typer.Exit(1 if verdict.flagged else 0)
 
 
+@app.command("eval")
+def eval_(
+    file: str = typer.Argument(..., help="Labelled JSONL or CSV: text plus labels, category, label or flagged."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+    surface: str = typer.Option("input", help="input or output."),
+    policy: str = policy_cmd.POLICY_OPT,
+    overlay: list[str] = policy_cmd.OVERLAY_OPT,
+) -> None:
+    """Measure the classifier on your labelled data: precision, recall, F1, FPR, AUPRC, ECE per category."""
+    from ..evaluate import EvalInputError, evaluate, read_examples
+    from ..warden import Warden
+
+    if surface not in ("input", "output"):
+        fail("--surface must be 'input' or 'output'")
+    try:
+        examples = read_examples(file)
+        result = evaluate(Warden(policy, overlay), examples, surface)
+    except (EvalInputError, PolicyError) as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(result)
+        return
+    table = Table(title=f"{result['examples']} examples, {result['policy']}, model {result['model']}", title_justify="left")
+    table.add_column("category", no_wrap=True)
+    for col in ("n", "pos", "precision", "recall", "F1", "FPR", "AUPRC", "ECE"):
+        table.add_column(col, justify="right")
+    for cid, m in result["categories"].items():
+        table.add_row(cid, str(m["n"]), str(m["positives"]), f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}",
+                      f"{m['fpr']:.3f}", f"{m['auprc']:.3f}", f"{m['ece']:.3f}")
+    console.print(table)
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 
-def binary_metrics(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict:
+def binary_metrics(y: np.ndarray, scores: np.ndarray, threshold: float, pred: np.ndarray | None = None) -> dict:
+    """`pred` overrides `scores >= threshold` when decisions come from elsewhere (a verdict)."""
     y = y.astype(bool)
-    pred = scores >= threshold
+    pred = scores >= threshold if pred is None else pred.astype(bool)
     tp = int(np.sum(pred & y))
     fp = int(np.sum(pred & ~y))
     fn = int(np.sum(~pred & y))
