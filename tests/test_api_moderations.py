@@ -152,3 +152,16 @@ def test_raw_content_never_reaches_the_log(server):
     _post(server, json.dumps({"input": canary, "model": 7}))
     _post(server, b'{"input": "' + canary.encode() + b'", oops}')
     assert "CANARY-7f3a9c" not in server.logs()
+
+
+def test_async_openai_client(server):
+    import asyncio
+
+    async def go():
+        client = openai.AsyncOpenAI(base_url=f"{server.base_url}/v1", api_key="x", max_retries=0)
+        results = await asyncio.gather(*(client.moderations.create(input=[VIOLENT, f"hello {i}"]) for i in range(8)))
+        await client.close()
+        return results
+
+    for resp in asyncio.run(go()):
+        assert [r.flagged for r in resp.results] == [True, False]
