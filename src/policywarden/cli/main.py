@@ -27,6 +27,17 @@ def _read_text(text: str) -> str:
         fail(f"standard input is not UTF-8 text (byte {exc.start})")
 
 
+def _warden(policy: str, overlay: list[str], surface: str):
+    from ..warden import Warden
+
+    if surface not in ("input", "output"):
+        fail("--surface must be 'input' or 'output'")
+    try:
+        return Warden(policy, overlay)
+    except PolicyError as exc:
+        fail(str(exc))
+
+
 @app.command()
 def check(
     text: str = typer.Argument(..., help="Text to check, or - to read standard input."),
@@ -37,18 +48,10 @@ def check(
     show_all: bool = typer.Option(False, "--all", help="List every category, not only the top ones."),
 ) -> None:
     """Score one text against every category of the policy. Exit code 1 when flagged."""
-    from ..warden import Warden
-
     body = _read_text(text)
     if not body.strip():
         fail("nothing to check: the text is empty")
-    if surface not in ("input", "output"):
-        fail("--surface must be 'input' or 'output'")
-    try:
-        warden = Warden(policy, overlay)
-    except PolicyError as exc:
-        fail(str(exc))
-    verdict = warden.check(body, surface)
+    verdict = _warden(policy, overlay, surface).check(body, surface)
     if as_json:
         print_json(verdict.to_dict())
     else:
@@ -76,14 +79,11 @@ def eval_(
 ) -> None:
     """Measure the classifier on your labelled data: precision, recall, F1, FPR, AUPRC, ECE per category."""
     from ..evaluate import EvalInputError, evaluate, read_examples
-    from ..warden import Warden
 
-    if surface not in ("input", "output"):
-        fail("--surface must be 'input' or 'output'")
+    warden = _warden(policy, overlay, surface)
     try:
-        examples = read_examples(file)
-        result = evaluate(Warden(policy, overlay), examples, surface)
-    except (EvalInputError, PolicyError) as exc:
+        result = evaluate(warden, read_examples(file), surface)
+    except EvalInputError as exc:
         fail(str(exc))
     if as_json:
         print_json(result)

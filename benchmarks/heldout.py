@@ -1,0 +1,84 @@
+"""Accuracy of the shipped model on the held-back halves of ../shared/data and of the written examples.
+
+    python training/build_dataset.py --data ../shared/data --out training/out   # once, ~10 s
+    python benchmarks/heldout.py [--include-nonpermissive]
+
+Per policy category and OpenAI category: precision, recall, F1, FPR and AUPRC from the real
+verdict (thresholds as shipped). Per source: how often the verdict flags, against how often
+it should. None of these texts was trained on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+import numpy as np
+from common import ROOT, write
+
+from policywarden import Warden
+from policywarden.policy import OPENAI_CATEGORIES
+from policywarden.training.metrics import binary_metrics
+from policywarden.training.records import read_jsonl, written_records
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--include-nonpermissive", action="store_true", help="also measure on NC/GPL/no-licence sets")
+    args = ap.parse_args()
+    out = ROOT / "training" / ("out-all" if args.include_nonpermissive else "out")
+    if not (out / "dataset.jsonl").exists():
+        cmd = [sys.executable, str(ROOT / "training" / "build_dataset.py"), "--data", str(ROOT.parent / "shared" / "data"), "--out", str(out)]
+        subprocess.run(cmd + (["--include-nonpermissive"] if args.include_nonpermissive else []), check=True)
+    records = [r for r in read_jsonl(out / "dataset.jsonl") if r.split == "heldout"]
+    records += [r for r in written_records(ROOT / "training" / "written") if r.split == "heldout"]
+    warden = Warden()
+    verdicts = []
+    for i in range(0, len(records), 512):
+        verdicts.extend(warden.moderate([r.text for r in records[i : i + 512]], "output" if records[i].role == "assistant" else "input"))
+
+    ids = [c.id for c in warden.policy.categories]
+    per_cat = {}
+    for j, cid in enumerate(ids):
+        y = np.array([-1 if r.label(cid) is None else int(r.label(cid)) for r in records])
+        known = y >= 0
+        if (y[known] == 1).sum() == 0:
+            continue
+        scores = np.array([v.categories[j].score for v in verdicts])
+        pred = np.array([v.categories[j].flagged for v in verdicts])
+        per_cat[cid] = binary_metrics(y[known], scores[known], 0.5, pred=pred[known])
+    for name in OPENAI_CATEGORIES:
+        y = np.array([-1 if r.label(f"openai:{name}") is None else int(r.label(f"openai:{name}")) for r in records])
+        known = y >= 0
+        if (y[known] == 1).sum() == 0:
+            continue
+        scores = np.array([v.openai_scores[name] for v in verdicts])
+        pred = np.array([v.openai_flags[name] for v in verdicts])
+        per_cat[f"openai:{name}"] = binary_metrics(y[known], scores[known], 0.5, pred=pred[known])
+
+    per_source = {}
+    y_any = np.array([-1 if r.label("any") is None else int(r.label("any")) for r in records])
+    flagged = np.array([v.flagged for v in verdicts])
+    score_any = np.array([max(c.score for c in v.categories) for v in verdicts])
+    for src in sorted({r.source for r in records}):
+        m = np.array([r.source == src for r in records]) & (y_any >= 0)
+        if m.any():
+            per_source[src] = binary_metrics(y_any[m], score_any[m], 0.5, pred=flagged[m])
+    m = y_any >= 0
+    overall = binary_metrics(y_any[m], score_any[m], 0.5, pred=flagged[m])
+
+    print(f"held-out records: {len(records)}; overall violating-vs-not: P={overall['precision']:.3f} R={overall['recall']:.3f} F1={overall['f1']:.3f} FPR={overall['fpr']:.3f}")
+    print(f"\n{'category':46} {'pos':>5} {'P':>6} {'R':>6} {'F1':>6} {'FPR':>6} {'AUPRC':>6}")
+    for cid, r in per_cat.items():
+        print(f"{cid:46} {r['positives']:>5} {r['precision']:>6.3f} {r['recall']:>6.3f} {r['f1']:>6.3f} {r['fpr']:>6.3f} {r['auprc']:>6.3f}")
+    print(f"\n{'source':46} {'n':>6} {'pos':>5} {'flag rate':>9} {'R':>6} {'FPR':>6}")
+    for src, r in per_source.items():
+        rate = (r["tp"] + r["fp"]) / r["n"]
+        print(f"{src:46} {r['n']:>6} {r['positives']:>5} {rate:>9.3f} {r['recall']:>6.3f} {r['fpr']:>6.3f}")
+    name = "heldout_all" if args.include_nonpermissive else "heldout"
+    write(name, {"model": warden.model_version, "records": len(records), "overall": overall, "categories": per_cat, "sources": per_source})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""Run every benchmark and write benchmarks/RESULTS.md from their JSON.
+
+    python benchmarks/run.py            # speed, policy examples, held-out data
+    python benchmarks/run.py --report   # only rewrite RESULTS.md from existing JSON
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+
+
+def run_all() -> None:
+    for script in ("speed.py", "policy_examples.py", "heldout.py"):
+        print(f"== {script}", flush=True)
+        subprocess.run([sys.executable, str(HERE / script)], check=True)
+
+
+def report() -> str:
+    speed = json.loads((RESULTS / "speed.json").read_text())
+    ex = json.loads((RESULTS / "policy_examples.json").read_text())
+    ho = json.loads((RESULTS / "heldout.json").read_text())
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Model `{ex['model']}`, policy `{ex['policy']}`, measured {speed['machine']['when']} on {speed['machine']['cpus']} CPU cores "
+        f"(Python {speed['machine']['python']}). Regenerate with `make bench` (or `python benchmarks/run.py`).",
+        "",
+        "## Speed and footprint (in process, `benchmarks/speed.py`)",
+        "",
+        "| figure | value |",
+        "| --- | --- |",
+        f"| short messages per second, batched | {speed['batched_messages_per_second']:,} |",
+        f"| single message p50 / p99 | {speed['single_p50_ms']} ms / {speed['single_p99_ms']} ms |",
+        f"| 2,000-word input, scored whole | {speed['long_2000_words_ms']} ms ({speed['long_2000_words_windows']} scored pieces) |",
+        f"| model load | {speed['load_seconds']} s |",
+        f"| peak resident memory | {speed['peak_rss_mb']} MB |",
+        "",
+        "## The policy's own examples (`benchmarks/policy_examples.py`)",
+        "",
+        "Never trained on. Recall: share of a category's `flag` examples flagged under that category (own) or under any category (any). "
+        "FP: share of its `allow` look-alikes flagged under any category.",
+        "",
+        f"Overall: recall (own) {ex['summary']['recall_own']:.2f}, recall (any) {ex['summary']['recall_any']:.2f}, "
+        f"false-positive rate {ex['summary']['false_positive_rate']:.2f} ({ex['summary']['flag']} flag and {ex['summary']['allow']} allow examples).",
+        "",
+        "| category | recall (own) | recall (any) | FP rate | flagged look-alikes went to |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    for cid, r in ex["categories"].items():
+        lines.append(f"| `{cid}` | {r['recall_own']:.2f} | {r['recall_any']:.2f} | {r['false_positive_rate']:.2f} | {', '.join(r['false_positive_categories'])} |")
+    o = ho["overall"]
+    lines += [
+        "",
+        "## Held-back halves of the training data (`benchmarks/heldout.py`)",
+        "",
+        f"{ho['records']:,} held-out texts (the sets' own test splits, or a fixed 15% by hash; 15% of the written examples). "
+        f"Violating vs not, from the verdict: precision {o['precision']:.3f}, recall {o['recall']:.3f}, F1 {o['f1']:.3f}, false-positive rate {o['fpr']:.3f}.",
+        "",
+        "| category | positives | precision | recall | F1 | FPR | AUPRC |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for cid, r in ho["categories"].items():
+        lines.append(f"| `{cid}` | {r['positives']} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['fpr']:.3f} | {r['auprc']:.3f} |")
+    lines += ["", "Per source: share of texts flagged, recall on violating texts, false-positive rate on the rest.", "",
+              "| source | texts | violating | flagged | recall | FPR |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for src, r in ho["sources"].items():
+        rate = (r["tp"] + r["fp"]) / r["n"]
+        rec = f"{r['recall']:.3f}" if r["positives"] else "-"
+        lines.append(f"| `{src}` | {r['n']} | {r['positives']} | {rate:.3f} | {rec} | {r['fpr']:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    if "--report" not in sys.argv:
+        run_all()
+    (HERE / "RESULTS.md").write_text(report())
+    print(f"wrote {HERE / 'RESULTS.md'}")
+
+
+if __name__ == "__main__":
+    main()
