@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("policywarden.api")
 
 _TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 403: "permission_error", 404: "invalid_request_error",
           405: "invalid_request_error", 413: "invalid_request_error", 415: "invalid_request_error", 429: "rate_limit_error",
@@ -47,7 +51,6 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception):
-        import logging
-
-        logging.getLogger("policywarden.api").error("unhandled error: %s", type(exc).__name__)
+        # The type only: a message or traceback could quote user content.
+        log.error("unhandled error: %s", type(exc).__name__)
         return error_response(500, "The server had an error while processing your request.", code="internal_error")
