@@ -54,3 +54,6 @@ def test_revoked_key_stops_working(keyed_server):
     subprocess.run([sys.executable, "-m", "policywarden.cli.main", "keys", "revoke", "1"], env=env, check=True, capture_output=True)
     r = httpx.post(f"{server.base_url}/v1/moderations", json={"input": "hi"}, headers={"Authorization": f"Bearer {key}"})
     assert r.status_code == 401
+    # revoking every key does not reopen the API
+    subprocess.run([sys.executable, "-m", "policywarden.cli.main", "keys", "revoke", "2"], env=env, check=True, capture_output=True)
+    assert httpx.post(f"{server.base_url}/v1/moderations", json={"input": "hi"}).status_code == 401

@@ -77,6 +77,7 @@ def _post(server, content: bytes | str, content_type: str = "application/json", 
         ({"input": ["x"] * 257}, 400, "too_many_inputs", "input"),
         ({"input": "x" * 100_001}, 400, "input_too_large", "input"),
         ({"input": ["ok", "x" * 100_001]}, 400, "input_too_large", "input[1]"),
+        ({"input": ["y" * 90_000] * 12}, 400, "input_too_large", "input"),
         ({"input": "hi", "model": 7}, 400, "invalid_type", "model"),
         ({"input": "hi", "model": "gpt-4o"}, 404, "model_not_found", "model"),
         ({"input": "hi", "surface": "edge"}, 400, "invalid_value", "surface"),
@@ -100,6 +101,7 @@ def test_bad_requests_get_openai_style_errors(server, body, status, code, param)
         (b"[1, 2]", "invalid_json"),
         (b'{"input": "caf\xe9"}', "invalid_encoding"),
         (b"[" * 100_000 + b"]" * 100_000, "invalid_json"),
+        (b'{"input": ' + b"1" * 5000 + b"}", "invalid_json"),
     ],
 )
 def test_malformed_bodies(server, raw, code):

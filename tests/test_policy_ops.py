@@ -141,3 +141,33 @@ def test_diff_reports_each_kind_of_change(tmp_path):
     d2 = diff_policies(old, edited)
     assert d2.reworded == {"protect.gambling": {"wording": ("real money gambling", "betting")}}
     assert diff_policies(old, old).empty
+
+
+def test_overlay_base_is_relative_to_the_overlay_and_cycles_are_errors(tmp_path, monkeypatch):
+    d = tmp_path / "conf"
+    d.mkdir()
+    (d / "base.yaml").write_text("kind: overlay\nid: base-o\nbase: openai-usage\ndisabled: [protect.gambling]\n")
+    (d / "top.yaml").write_text("kind: overlay\nid: top\nbase: base.yaml\nthresholds: {protect.weapons: 0.9}\n")
+    monkeypatch.chdir(tmp_path)  # not the overlay's folder
+    pol = load_policy(str(d / "top.yaml"))
+    assert not pol.category("protect.gambling").enabled and pol.category("protect.weapons").threshold == 0.9
+    (d / "a.yaml").write_text("kind: overlay\nid: a\nbase: b.yaml\n")
+    (d / "b.yaml").write_text("kind: overlay\nid: b\nbase: a.yaml\n")
+    with pytest.raises(PolicyError, match="cycle"):
+        load_policy(str(d / "a.yaml"))
+    (d / "self.yaml").write_text("kind: overlay\nid: s\nbase: self.yaml\n")
+    with pytest.raises(PolicyError, match="cycle"):
+        load_policy(str(d / "self.yaml"))
+
+
+def test_diff_sees_rewritten_examples_and_same_day_changelog():
+    from policywarden.policy.schema import ChangelogEntry, Examples
+
+    old = load_policy()
+    cat = old.category("protect.gambling")
+    new_examples = Examples(flag=[t + " now" for t in cat.examples.flag], allow=cat.examples.allow)
+    sections = [s.model_copy(update={"categories": [c.model_copy(update={"examples": new_examples}) if c.id == cat.id else c for c in s.categories]}) for s in old.sections]
+    changelog = [ChangelogEntry(date=old.changelog[0].date, summary="A second note the same day."), *old.changelog]
+    d = diff_policies(old, old.model_copy(update={"sections": sections, "changelog": changelog}))
+    assert "examples" in d.changed["protect.gambling"]
+    assert d.changelog_added == [f"{old.changelog[0].date}: A second note the same day."]

@@ -101,3 +101,22 @@ categories:
     assert next(c for c in pattern.categories if c.id == "acme.competitors").source == "patterns"
     assert "acme.competitors" in [c.id for c in pattern.hits]
     assert "acme.competitors" not in [c.id for c in w.check("how do I reset my router").hits]
+
+
+def test_openai_categories_follow_disabled_policy_categories(tmp_path, policy):
+    ids = ", ".join(c.id for c in policy.categories)
+    overlay = tmp_path / "all-off.yaml"
+    overlay.write_text(f"kind: overlay\nid: all-off\nbase: openai-usage\ndisabled: [{ids}]\n")
+    v = Warden(str(overlay)).check("I am going to kill you, you worthless piece of trash, I know where you live")
+    assert not v.flagged
+    mapped = {name for c in policy.categories for name in c.openai}
+    assert mapped == set(OPENAI_CATEGORIES)  # every OpenAI category answers to some policy category
+    assert not any(v.openai_flags.values())
+
+
+def test_long_tokens_are_not_cached():
+    from policywarden.text.normalize import _fold_cached, normalize
+
+    _fold_cached.cache_clear()
+    normalize("x" * 5000 + " short")
+    assert _fold_cached.cache_info().currsize == 1

@@ -100,7 +100,7 @@ def decide(
     action = max((Action(d.action) for d in hits), key=lambda a: a.rank).value if hits else "allow"
     by_id = {c.id: c for c in policy.categories}
     reporting = sorted({r for d in hits for r in by_id[d.id].reporting})
-    flags, oscores = project_openai(policy, scores, thresholds, hits)
+    flags, oscores = project_openai(policy, scores, thresholds, hits, {d.id for d in decisions if d.applies})
     return Verdict(
         flagged=bool(hits),
         action=action,
@@ -117,10 +117,17 @@ def decide(
 
 
 def project_openai(
-    policy: Policy, scores: dict[str, float], thresholds: dict[str, float], hits: list[CategoryDecision]
+    policy: Policy,
+    scores: dict[str, float],
+    thresholds: dict[str, float],
+    hits: list[CategoryDecision],
+    applying: set[str],
 ) -> tuple[dict[str, bool], dict[str, float]]:
     """OpenAI's 13 categories: the model's own `openai:` head where it has one, raised by any hit
-    policy category mapped to that OpenAI category (so a flagged policy category always shows)."""
+    policy category mapped to that OpenAI category (so a flagged policy category always shows).
+
+    When every policy category mapped to an OpenAI category is off (disabled by the operator,
+    or not applicable on this surface), that OpenAI category is not flagged either."""
     hit_ids = {h.id for h in hits}
     flags: dict[str, bool] = {}
     out: dict[str, float] = {}
@@ -131,7 +138,8 @@ def project_openai(
     for name in OPENAI_CATEGORIES:
         head = f"openai:{name}"
         own = float(scores.get(head, 0.0))
-        own_flag = head in scores and own >= thresholds.get(head, DEFAULT_THRESHOLD)
+        switched_off = bool(mapped[name]) and not any(cid in applying for cid in mapped[name])
+        own_flag = head in scores and own >= thresholds.get(head, DEFAULT_THRESHOLD) and not switched_off
         from_policy = [float(scores.get(cid, 0.0)) for cid in mapped[name] if cid in hit_ids]
         flags[name] = own_flag or bool(from_policy)
         out[name] = max([own, *from_policy])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,10 +21,17 @@ class Settings(BaseSettings):
     )
     max_inputs: int = Field(256, ge=1, description="most inputs in one moderation request")
     max_input_chars: int = Field(100_000, ge=1, description="most characters in one input")
+    max_request_chars: int = Field(1_000_000, ge=1, description="most characters in all inputs of one request")
     max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="largest request body")
     window_words: int = Field(48, ge=8, description="words per scoring window of a long input")
     window_overlap: int = Field(16, ge=0, description="words shared by consecutive windows")
     log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _windows(self) -> Settings:
+        if self.window_overlap >= self.window_words:
+            raise ValueError("window_overlap must be smaller than window_words")
+        return self
 
 
 @lru_cache(maxsize=1)

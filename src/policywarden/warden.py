@@ -60,7 +60,8 @@ class Warden:
             pieces.append(text)
         found = sentences(text)
         if len(found) > 1:
-            pieces.extend(found)
+            # A sentence longer than a window is already covered by the windows.
+            pieces.extend(s for s in found if len(s.split()) <= self.window_words)
         return list(dict.fromkeys(normalize(p) for p in pieces))
 
     def scores(self, texts: Sequence[str]) -> tuple[list[dict[str, float]], list[dict[str, str]], list[int]]:
@@ -76,7 +77,8 @@ class Warden:
         for scorer in (self.model, self.examples, self.patterns):
             if not scorer.heads:
                 continue
-            matrix = scorer.score(parts)
+            # In chunks, so that memory stays bounded whatever the request holds.
+            matrix = np.concatenate([scorer.score(parts[i : i + 64]) for i in range(0, len(parts), 64)]) if parts else np.zeros((0, len(scorer.heads)))
             for i, (a, b) in enumerate(spans):
                 best = matrix[a:b].max(axis=0) if b > a else np.zeros(len(scorer.heads))
                 for head, value in zip(scorer.heads, best.tolist()):

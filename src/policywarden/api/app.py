@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None, warden: Warden | None = None) -
     async def lifespan(app: FastAPI):
         upgrade(settings.database_url)
         app.state.keys = KeyStore(sessions(settings.database_url))
-        if settings.auth == "auto" and not app.state.keys.any_active():
+        if settings.auth == "auto" and not app.state.keys.any_created():
             log.warning("no API keys exist: the API is open to any client (create one with `policywarden keys create`)")
         app.state.warden = warden or Warden(
             settings.policy,

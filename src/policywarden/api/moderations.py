@@ -57,12 +57,14 @@ def parse_json(raw: bytes, content_type: str) -> dict:
         raise ApiError(400, f"Request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.", code="invalid_json") from None
     except RecursionError:
         raise ApiError(400, "Request body is nested too deeply.", code="invalid_json") from None
+    except ValueError as exc:  # e.g. an integer longer than Python's 4,300-digit limit
+        raise ApiError(400, f"Request body is not valid JSON: {str(exc).split(';')[0]}.", code="invalid_json") from None
     if not isinstance(body, dict):
         raise ApiError(400, "Request body must be a JSON object.", code="invalid_json")
     return body
 
 
-def parse_inputs(body: dict, max_inputs: int, max_chars: int) -> tuple[list[str], list[list[str]]]:
+def parse_inputs(body: dict, max_inputs: int, max_chars: int, max_total: int) -> tuple[list[str], list[list[str]]]:
     """The texts to score and, per text, the input types it came from."""
     unknown = sorted(set(body) - _ALLOWED_KEYS)
     if unknown:
@@ -96,6 +98,9 @@ def parse_inputs(body: dict, max_inputs: int, max_chars: int) -> tuple[list[str]
         if len(t) > max_chars:
             where = "input" if len(texts) == 1 else f"input[{i}]"
             raise ApiError(400, f"{where} is {len(t)} characters; the limit is {max_chars}.", param=where, code="input_too_large")
+    total = sum(len(t) for t in texts)
+    if total > max_total:
+        raise ApiError(400, f"'input' holds {total} characters in all; the limit per request is {max_total}.", param="input", code="input_too_large")
     model = body.get("model")
     if model is not None and not isinstance(model, str):
         raise ApiError(400, "Invalid type for 'model': expected a string.", param="model", code="invalid_type")
@@ -140,9 +145,10 @@ def openai_result(verdict: Verdict, input_types: list[str]) -> dict:
 )
 async def create_moderation(request: Request) -> JSONResponse:
     state = request.app.state
-    authenticate(request)
+    await run_in_threadpool(authenticate, request)
     body = parse_json(await read_body(request, state.settings.max_body_bytes), request.headers.get("content-type", ""))
-    texts, types = parse_inputs(body, state.settings.max_inputs, state.settings.max_input_chars)
+    s = state.settings
+    texts, types = parse_inputs(body, s.max_inputs, s.max_input_chars, s.max_request_chars)
     model = body.get("model")
     warden = state.warden
     if model is not None and model not in OPENAI_MODEL_NAMES and model != warden.model_version:

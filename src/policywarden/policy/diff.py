@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 
 from .schema import Category, Policy
@@ -46,7 +48,9 @@ def _plain(value: object) -> object:
 
 def _effective(cat: Category) -> dict:
     data = cat.model_dump(exclude={"examples", "id"})
-    data["examples"] = (len(cat.examples.flag), len(cat.examples.allow))
+    # Compare the example texts themselves (they drive scoring of added categories), shown briefly.
+    digest = hashlib.sha256(json.dumps([cat.examples.flag, cat.examples.allow]).encode()).hexdigest()[:12]
+    data["examples"] = f"{len(cat.examples.flag)} flag, {len(cat.examples.allow)} allow ({digest})"
     return {k: _plain(v) for k, v in data.items()}
 
 
@@ -66,6 +70,6 @@ def diff_policies(old: Policy, new: Policy) -> PolicyDiff:
         other = {f: (ea[f], eb[f]) for f in ea if f not in _WORDING and f != "threshold" and ea[f] != eb[f]}
         if other:
             d.changed[cid] = other
-    old_dates = {e.date for e in old.changelog}
-    d.changelog_added = [f"{e.date}: {e.summary}" for e in new.changelog if e.date not in old_dates]
+    old_entries = {(e.date, e.summary) for e in old.changelog}
+    d.changelog_added = [f"{e.date}: {e.summary}" for e in new.changelog if (e.date, e.summary) not in old_entries]
     return d

@@ -117,13 +117,16 @@ def _read_file(path: Path) -> str:
         raise PolicyError([Problem(str(path), "", f"cannot read: {exc.strerror}")]) from None
 
 
-def load_document(ref: str) -> Policy | Overlay:
-    """A built-in name ('openai-usage', 'openai-usage@2025-10-29') or a path to a YAML file."""
+def load_document(ref: str, relative_to: Path | None = None) -> Policy | Overlay:
+    """A built-in name ('openai-usage', 'openai-usage@2025-10-29') or a path to a YAML file
+    (a relative path is taken from `relative_to`, the folder of the file that names it)."""
     found = _locate_builtin(ref)
     if found is not None:
         origin, text = found
     else:
         path = Path(ref)
+        if relative_to is not None and not path.is_absolute():
+            path = relative_to / path
         if not path.exists() and "/" not in ref and not ref.endswith((".yaml", ".yml")):
             names = ", ".join(builtin_policies())
             raise PolicyError([Problem(ref, "", f"no built-in policy or file of that name; built-in: {names}")])
@@ -131,13 +134,25 @@ def load_document(ref: str) -> Policy | Overlay:
     return parse_document(text, origin)
 
 
-def load_policy(ref: str = DEFAULT_POLICY, overlays: tuple[str, ...] | list[str] = ()) -> Policy:
-    """Load a policy, resolving an overlay's base, then apply any further overlays in order."""
-    doc = load_document(ref)
-    if isinstance(doc, Overlay):
-        policy = apply_overlay(load_policy(doc.base), doc, origin=ref)
+def _resolve(ref: str, relative_to: Path | None, seen: tuple[str, ...]) -> Policy:
+    builtin = ref.partition("@")[0] in builtin_policies()
+    if builtin:
+        key = ref
     else:
-        policy = doc
+        path = Path(ref) if relative_to is None or Path(ref).is_absolute() else relative_to / ref
+        key = str(path.resolve())
+    if key in seen:
+        raise PolicyError([Problem(ref, "base", f"overlays form a cycle: {' -> '.join((*seen, key))}")])
+    doc = load_document(ref, relative_to)
+    if isinstance(doc, Policy):
+        return doc
+    return apply_overlay(_resolve(doc.base, None if builtin else Path(key).parent, (*seen, key)), doc, origin=ref)
+
+
+def load_policy(ref: str = DEFAULT_POLICY, overlays: tuple[str, ...] | list[str] = ()) -> Policy:
+    """Load a policy, resolving an overlay's base (relative to the overlay's folder), then apply
+    any further overlays in order."""
+    policy = _resolve(ref, None, ())
     for overlay_ref in overlays:
         overlay = load_document(overlay_ref)
         if not isinstance(overlay, Overlay):

@@ -57,6 +57,11 @@ class KeyStore:
         with self.sessions() as s:
             return bool(s.scalar(select(exists().where(ApiKey.revoked_at.is_(None)))))
 
+    def any_created(self) -> bool:
+        """Whether a key was ever created: once one was, revoking it does not reopen the API."""
+        with self.sessions() as s:
+            return bool(s.scalar(select(exists().where(ApiKey.id.isnot(None)))))
+
     def list(self) -> list[KeyInfo]:
         with self.sessions() as s:
             return [_info(r) for r in s.scalars(select(ApiKey).order_by(ApiKey.id))]

@@ -36,8 +36,12 @@ def _strip_marks(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-@lru_cache(maxsize=65536)
 def _fold_token(token: str, latin_text: bool) -> str:
+    # Only short tokens are cached: a cache of long ones would hold user text and memory.
+    return _fold_cached(token, latin_text) if len(token) <= 40 else _fold(token, latin_text)
+
+
+def _fold(token: str, latin_text: bool) -> str:
     """Fold a single whitespace-delimited token. `latin_text`: the text around it is mostly Latin."""
     if not token.isascii():
         letters = [ch for ch in token if ch.isalpha()]
@@ -53,6 +57,9 @@ def _fold_token(token: str, latin_text: bool) -> str:
         if core and not core.isdigit() and sum(ch.isalpha() for ch in core) >= 1:
             token = token.replace(core, core.translate(_LEET))
     return token
+
+
+_fold_cached = lru_cache(maxsize=65536)(_fold)
 
 
 # Cyrillic and Greek letters that look like Latin ones, mapped by shape (anyascii would
