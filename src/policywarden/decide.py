@@ -70,77 +70,100 @@ class Verdict:
         }
 
 
-def decide(
-    policy: Policy,
-    scores: dict[str, float],
-    thresholds: dict[str, float],
-    sources: dict[str, str],
-    surface: str = "input",
-    model_version: str = "",
-    windows: int = 1,
-) -> Verdict:
-    decisions: list[CategoryDecision] = []
-    for cat in policy.categories:
-        score = float(scores.get(cat.id, 0.0))
-        threshold = cat.threshold if cat.threshold is not None else thresholds.get(cat.id, DEFAULT_THRESHOLD)
-        applies = cat.enabled and surface in cat.applies_to
-        decisions.append(
-            CategoryDecision(
-                id=cat.id,
-                score=score,
-                threshold=threshold,
-                flagged=applies and cat.id in scores and score >= threshold,
-                action=cat.action.value,
-                severity=cat.severity.value,
-                applies=applies,
-                source=sources.get(cat.id, "none"),
+@dataclass(frozen=True)
+class _Row:
+    """What one category contributes to every decision, worked out once per policy."""
+
+    id: str
+    threshold: float
+    enabled: bool
+    surfaces: frozenset[str]
+    action: Action
+    severity: str
+    reporting: tuple[str, ...]
+
+
+class Decider:
+    """Turns per-head scores into a Verdict under one policy and one set of model thresholds.
+
+    Everything that depends only on the policy is computed here, once, not per text.
+    """
+
+    def __init__(self, policy: Policy, thresholds: dict[str, float]):
+        self.policy = policy
+        self.rows = [
+            _Row(
+                c.id,
+                c.threshold if c.threshold is not None else thresholds.get(c.id, DEFAULT_THRESHOLD),
+                c.enabled,
+                frozenset(c.applies_to),
+                c.action,
+                c.severity.value,
+                tuple(c.reporting),
             )
+            for c in policy.categories
+        ]
+        self.mapped: dict[str, list[str]] = {name: [] for name in OPENAI_CATEGORIES}
+        for c in policy.categories:
+            for name in c.openai:
+                self.mapped[name].append(c.id)
+        self.openai_thresholds = {name: thresholds.get(f"openai:{name}", DEFAULT_THRESHOLD) for name in OPENAI_CATEGORIES}
+
+    def decide(
+        self,
+        scores: dict[str, float],
+        sources: dict[str, str],
+        surface: str = "input",
+        model_version: str = "",
+        windows: int = 1,
+    ) -> Verdict:
+        decisions: list[CategoryDecision] = []
+        hits: list[_Row] = []
+        applying: set[str] = set()
+        for row in self.rows:
+            score = float(scores.get(row.id, 0.0))
+            applies = row.enabled and surface in row.surfaces
+            flagged = applies and row.id in scores and score >= row.threshold
+            if applies:
+                applying.add(row.id)
+            if flagged:
+                hits.append(row)
+            decisions.append(
+                CategoryDecision(row.id, score, row.threshold, flagged, row.action.value, row.severity, applies, sources.get(row.id, "none"))
+            )
+        action = max((r.action for r in hits), key=lambda a: a.rank).value if hits else "allow"
+        flags, oscores = self.project_openai(scores, {r.id for r in hits}, applying)
+        return Verdict(
+            flagged=bool(hits),
+            action=action,
+            categories=decisions,
+            openai_flags=flags,
+            openai_scores=oscores,
+            policy_id=self.policy.id,
+            policy_revision=self.policy.revision,
+            model_version=model_version,
+            surface=surface,
+            windows=windows,
+            reporting=sorted({r for row in hits for r in row.reporting}),
         )
-    hits = [d for d in decisions if d.flagged]
-    action = max((Action(d.action) for d in hits), key=lambda a: a.rank).value if hits else "allow"
-    by_id = {c.id: c for c in policy.categories}
-    reporting = sorted({r for d in hits for r in by_id[d.id].reporting})
-    flags, oscores = project_openai(policy, scores, thresholds, hits, {d.id for d in decisions if d.applies})
-    return Verdict(
-        flagged=bool(hits),
-        action=action,
-        categories=decisions,
-        openai_flags=flags,
-        openai_scores=oscores,
-        policy_id=policy.id,
-        policy_revision=policy.revision,
-        model_version=model_version,
-        surface=surface,
-        windows=windows,
-        reporting=reporting,
-    )
 
+    def project_openai(
+        self, scores: dict[str, float], hit_ids: set[str], applying: set[str]
+    ) -> tuple[dict[str, bool], dict[str, float]]:
+        """OpenAI's 13 categories: the model's own `openai:` head where it has one, raised by any hit
+        policy category mapped to that OpenAI category (so a flagged policy category always shows).
 
-def project_openai(
-    policy: Policy,
-    scores: dict[str, float],
-    thresholds: dict[str, float],
-    hits: list[CategoryDecision],
-    applying: set[str],
-) -> tuple[dict[str, bool], dict[str, float]]:
-    """OpenAI's 13 categories: the model's own `openai:` head where it has one, raised by any hit
-    policy category mapped to that OpenAI category (so a flagged policy category always shows).
-
-    When every policy category mapped to an OpenAI category is off (disabled by the operator,
-    or not applicable on this surface), that OpenAI category is not flagged either."""
-    hit_ids = {h.id for h in hits}
-    flags: dict[str, bool] = {}
-    out: dict[str, float] = {}
-    mapped: dict[str, list[str]] = {name: [] for name in OPENAI_CATEGORIES}
-    for cat in policy.categories:
-        for name in cat.openai:
-            mapped[name].append(cat.id)
-    for name in OPENAI_CATEGORIES:
-        head = f"openai:{name}"
-        own = float(scores.get(head, 0.0))
-        switched_off = bool(mapped[name]) and not any(cid in applying for cid in mapped[name])
-        own_flag = head in scores and own >= thresholds.get(head, DEFAULT_THRESHOLD) and not switched_off
-        from_policy = [float(scores.get(cid, 0.0)) for cid in mapped[name] if cid in hit_ids]
-        flags[name] = own_flag or bool(from_policy)
-        out[name] = max([own, *from_policy])
-    return flags, out
+        When every policy category mapped to an OpenAI category is off (disabled by the operator,
+        or not applicable on this surface), that OpenAI category is not flagged either."""
+        flags: dict[str, bool] = {}
+        out: dict[str, float] = {}
+        for name in OPENAI_CATEGORIES:
+            head = f"openai:{name}"
+            mapped = self.mapped[name]
+            own = float(scores.get(head, 0.0))
+            switched_off = bool(mapped) and not any(cid in applying for cid in mapped)
+            own_flag = head in scores and own >= self.openai_thresholds[name] and not switched_off
+            from_policy = [float(scores.get(cid, 0.0)) for cid in mapped if cid in hit_ids]
+            flags[name] = own_flag or bool(from_policy)
+            out[name] = max([own, *from_policy])
+        return flags, out

@@ -9,7 +9,7 @@ import numpy as np
 
 from .classify.embedded import LinearModel
 from .classify.patterns import ExampleScorer, PatternScorer
-from .decide import Verdict, decide
+from .decide import Decider, Verdict
 from .policy import DEFAULT_POLICY, Policy, load_policy
 from .text.normalize import normalize
 from .text.windows import sentences, windows
@@ -43,6 +43,7 @@ class Warden:
         known = set(self.model.heads) | set(self.model.meta.get("training", {}).get("skipped_heads", {}))
         self.examples = ExampleScorer([c for c in cats if c.id not in known], self.model.spec, self.model.idf)
         self.thresholds = self.model.thresholds()
+        self.decider = Decider(self.policy, self.thresholds)
 
     @property
     def model_version(self) -> str:
@@ -97,7 +98,7 @@ class Warden:
             raise TypeError("texts must be strings")
         all_scores, all_sources, counts = self.scores(texts)
         return [
-            decide(self.policy, s, self.thresholds, src, surface, self.model_version, n)
+            self.decider.decide(s, src, surface, self.model_version, n)
             for s, src, n in zip(all_scores, all_sources, counts)
         ]
 

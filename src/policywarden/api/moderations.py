@@ -14,7 +14,7 @@ from ..decide import Verdict
 from ..policy.schema import OPENAI_CATEGORIES
 from .auth import authenticate
 from .errors import ApiError
-from .schemas import ErrorResponse, ModerationRequest, ModerationResponse
+from .schemas import ErrorResponse, ModerationResponse
 
 router = APIRouter()
 
@@ -163,5 +163,3 @@ async def create_moderation(request: Request) -> JSONResponse:
     }
     return JSONResponse(payload, headers={"X-PolicyWarden-Classifier-Ms": f"{elapsed_ms:.2f}"})
 
-
-ModerationRequest.model_rebuild()
