@@ -32,7 +32,8 @@ class Server:
 def start_server(tmp: Path, env: dict[str, str] | None = None, args: list[str] = ()) -> Server:
     port = free_port()
     log = tmp / f"server-{port}.log"
-    full_env = {**os.environ, "POLICYWARDEN_DATABASE_URL": f"sqlite:///{tmp / 'pw.db'}", **(env or {})}
+    full_env = {**os.environ, "POLICYWARDEN_DATABASE_URL": f"sqlite:///{tmp / 'pw.db'}",
+                "POLICYWARDEN_SECRET_FILE": str(tmp / "pw.key"), **(env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "policywarden.cli.main", "serve", "--port", str(port), *args],
         env=full_env,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +26,18 @@ class Settings(BaseSettings):
     window_words: int = Field(48, ge=8, description="words per scoring window of a long input")
     window_overlap: int = Field(16, ge=0, description="words shared by consecutive windows")
     log_level: str = "info"
+
+    # Secrets. Unset, a secret is generated once into `secret_file` (embedded defaults only:
+    # production sets it from a secrets manager, the same on every host).
+    secret_key: SecretStr | None = Field(None, description="master secret: pseudonym, session and default evidence keys derive from it")
+    secret_file: str = Field("policywarden.key", description="where a generated secret is kept when secret_key is unset")
+    evidence_keys: list[SecretStr] = Field(
+        default_factory=list, description="Fernet keys for evidence at rest, newest first; default: derived from the secret"
+    )
+
+    # Enforcement.
+    enforcement_config: str | None = Field(None, description="YAML file: strike weights, decay, ladder, human review")
+    webhook_worker: bool = Field(True, description="deliver queued webhooks from the server process")
 
     @model_validator(mode="after")
     def _windows(self) -> Settings:

@@ -10,8 +10,7 @@ from fastapi.openapi.utils import get_openapi
 
 from .. import __version__
 from ..settings import Settings, get_settings
-from ..store.db import sessions, upgrade
-from ..store.keys import KeyStore
+from ..services import Services
 from ..warden import Warden
 from . import errors
 from .moderations import router as moderations_router
@@ -26,8 +25,11 @@ def create_app(settings: Settings | None = None, warden: Warden | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        upgrade(settings.database_url)
-        app.state.keys = KeyStore(sessions(settings.database_url))
+        services = Services(settings)
+        services.migrate()
+        app.state.services = services
+        app.state.keys = services.keys
+        app.state.enforcement = services.enforcement
         if settings.auth == "auto" and not app.state.keys.any_created():
             log.warning("no API keys exist: the API is open to any client (create one with `policywarden keys create`)")
         app.state.warden = warden or Warden(

@@ -16,6 +16,8 @@ class DatabaseError(RuntimeError):
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # We issue BEGIN ourselves (see _sqlite_begin), so the driver must not.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=5000")
@@ -30,19 +32,35 @@ def normalise_url(url: str) -> str:
     return url
 
 
-@lru_cache(maxsize=8)
-def engine_for(url: str) -> Engine:
+def is_sqlite(url: str) -> bool:
+    return normalise_url(url).startswith("sqlite")
+
+
+@lru_cache(maxsize=16)
+def engine_for(url: str, write: bool = False) -> Engine:
+    """The engine for `url`. On SQLite a separate `write` engine begins every transaction
+    with BEGIN IMMEDIATE: a transaction that reads and then writes takes the write lock
+    up front, so two processes never both read the same state and then race to write it.
+    PostgreSQL uses row and advisory locks instead, and one engine."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-    else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
-    return engine
+        begin = "BEGIN IMMEDIATE" if write else "BEGIN"
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
+        return engine
+    if write:
+        return engine_for(url)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
-def sessions(url: str) -> sessionmaker[Session]:
-    return sessionmaker(engine_for(url), expire_on_commit=False)
+def sessions(url: str, write: bool = False) -> sessionmaker[Session]:
+    return sessionmaker(engine_for(url, write), expire_on_commit=False)
+
+
+def dispose(url: str) -> None:
+    for write in (False, True):
+        engine_for(url, write).dispose()
 
 
 def _alembic_config(url: str):
