@@ -88,12 +88,7 @@ def _pg_url() -> str | None:
     return os.environ.get("POLICYWARDEN_TEST_PG_URL")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    """A fresh empty database on each engine; PostgreSQL gets its own schema-free database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
-        return
+def _fresh_pg_database():
     base = _pg_url()
     if not base:
         if os.environ.get("CI"):
@@ -102,14 +97,27 @@ def db_url(request, tmp_path):
     import psycopg
 
     name = f"pw_test_{uuid.uuid4().hex[:12]}"
-    admin = base.replace("postgresql://", "postgresql://", 1)
-    with psycopg.connect(admin, autocommit=True) as conn:
+    with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = base.rsplit("/", 1)[0] + f"/{name}"
     yield url
     from policywarden.store.db import engine_for
 
-    engine_for(url).dispose()
     engine_for.cache_clear()
-    with psycopg.connect(admin, autocommit=True) as conn:
+    with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh empty database on each engine; PostgreSQL gets a database of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    yield from _fresh_pg_database()
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh empty PostgreSQL database, for scenarios only a database server has."""
+    yield from _fresh_pg_database()

@@ -13,6 +13,8 @@ from ..settings import Settings, get_settings
 from ..services import Services
 from ..warden import Warden
 from . import errors
+from .enforcement import router as enforcement_router
+from .limits import RateLimiter
 from .moderations import router as moderations_router
 from .routes import router as info_router
 from .schemas import ModerationRequest
@@ -49,8 +51,10 @@ def create_app(settings: Settings | None = None, warden: Warden | None = None) -
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.rate_limiter = RateLimiter()
     errors.install(app)
     app.include_router(moderations_router, tags=["moderation"])
+    app.include_router(enforcement_router)
     app.include_router(info_router)
 
     def openapi() -> dict:

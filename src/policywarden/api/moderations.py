@@ -12,8 +12,11 @@ from fastapi.responses import JSONResponse
 
 from ..decide import Verdict
 from ..policy.schema import OPENAI_CATEGORIES
+from ..store.ledger import SubjectKey
+from .access import idempotency, project_for
 from .auth import authenticate
 from .errors import ApiError
+from .gate import admit
 from .schemas import ErrorResponse, ModerationResponse
 
 router = APIRouter()
@@ -25,7 +28,7 @@ OPENAI_MODEL_NAMES = {
     "text-moderation-stable",
     "text-moderation-007",
 }
-_ALLOWED_KEYS = {"input", "model", "surface"}
+_ALLOWED_KEYS = {"input", "model", "surface", "user", "safety_identifier", "project"}
 _ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 404, 413, 415)}
 
 
@@ -107,6 +110,13 @@ def parse_inputs(body: dict, max_inputs: int, max_chars: int, max_total: int) ->
     surface = body.get("surface", "input")
     if surface not in ("input", "output"):
         raise ApiError(400, "'surface' must be 'input' or 'output'.", param="surface", code="invalid_value")
+    for name in ("user", "safety_identifier"):
+        value = body.get(name)
+        if value is not None and (not isinstance(value, str) or not value.strip() or len(value) > 512):
+            raise ApiError(400, f"'{name}' must be a non-empty string of at most 512 characters.", param=name, code="invalid_value")
+    project = body.get("project")
+    if project is not None and (isinstance(project, bool) or not isinstance(project, int) or project < 1):
+        raise ApiError(400, "'project' must be a positive integer project id.", param="project", code="invalid_type")
     return texts, types
 
 
@@ -145,7 +155,7 @@ def openai_result(verdict: Verdict, input_types: list[str]) -> dict:
 )
 async def create_moderation(request: Request) -> JSONResponse:
     state = request.app.state
-    await run_in_threadpool(authenticate, request)
+    key = await run_in_threadpool(authenticate, request)
     body = parse_json(await read_body(request, state.settings.max_body_bytes), request.headers.get("content-type", ""))
     s = state.settings
     texts, types = parse_inputs(body, s.max_inputs, s.max_input_chars, s.max_request_chars)
@@ -153,13 +163,42 @@ async def create_moderation(request: Request) -> JSONResponse:
     warden = state.warden
     if model is not None and model not in OPENAI_MODEL_NAMES and model != warden.model_version:
         raise ApiError(404, f"The model '{model}' does not exist; use '{warden.model_version}' or omit 'model'.", param="model", code="model_not_found")
+    subject, external_id = _named_subject(request, key, body)
+    idem = idempotency(request, key)
+    await admit(request, key)  # a key or project without standing is refused; the end user's is reported
     started = time.perf_counter()
     verdicts = await run_in_threadpool(warden.moderate, texts, body.get("surface", "input"))
     elapsed_ms = (time.perf_counter() - started) * 1000
-    payload = {
-        "id": f"modr-{uuid.uuid4().hex}",
-        "model": warden.model_version,
-        "results": [openai_result(v, t) for v, t in zip(verdicts, types)],
-    }
+    results = [openai_result(v, t) for v, t in zip(verdicts, types)]
+    if subject is not None:
+        recorded = await run_in_threadpool(_record, state.enforcement, verdicts, texts, subject, external_id, idem)
+        latest = (await run_in_threadpool(state.enforcement.standing, [subject])).to_dict()
+        for result, record in zip(results, recorded):
+            result["policywarden"]["violation_id"] = record.violation_id if record else None
+            result["policywarden"]["standing"] = latest
+    payload = {"id": f"modr-{uuid.uuid4().hex}", "model": warden.model_version, "results": results}
     return JSONResponse(payload, headers={"X-PolicyWarden-Classifier-Ms": f"{elapsed_ms:.2f}"})
+
+
+def _named_subject(request: Request, key, body: dict):
+    """The subject a call names, whose violations it records: an end user (`user` or
+    `safety_identifier`, or the X-PolicyWarden-User header) in the key's project, or a project."""
+    external = body.get("safety_identifier") or body.get("user") or request.headers.get("x-policywarden-user")
+    if external is not None and (not external.strip() or len(external) > 512):
+        raise ApiError(400, "X-PolicyWarden-User must be 1 to 512 characters.", param="user", code="invalid_value")
+    project = project_for(key, body.get("project")) if body.get("project") is not None else None
+    enforcement = request.app.state.enforcement
+    if external:
+        scope = project if project is not None else (key.project_id if key else None)
+        return enforcement.end_user(scope, external), external
+    if project is not None:
+        return SubjectKey("project", project, str(project)), None
+    return None, None
+
+
+def _record(enforcement, verdicts, texts, subject, external_id, idem):
+    return [
+        enforcement.record_verdict(v, subject, t, (idem[0], f"{idem[1]}:{i}") if idem else None, external_id)
+        for i, (v, t) in enumerate(zip(verdicts, texts))
+    ]
 

@@ -29,6 +29,12 @@ class ModerationRequest(BaseModel):
     surface: Literal["input", "output"] = Field(
         "input", description="PolicyWarden extension: 'input' for what users send, 'output' for what a model answers."
     )
+    user: str | None = Field(
+        None, max_length=512,
+        description="PolicyWarden extension: your id for the end user; flagged inputs are recorded against them (pseudonymised).",
+    )
+    safety_identifier: str | None = Field(None, max_length=512, description="Same as `user`, under OpenAI's newer name.")
+    project: int | None = Field(None, description="PolicyWarden extension: record against this project (its own, or any with an admin key).")
 
 
 class CategoryVerdict(BaseModel):
@@ -56,6 +62,8 @@ class PolicyVerdict(BaseModel):
     model: str
     surface: str
     windows: int
+    violation_id: int | None = Field(None, description="present when the call named a subject: the violation recorded, if any")
+    standing: dict | None = Field(None, description="present when the call named a subject: its standing after this call")
 
 
 class ModerationResult(BaseModel):

@@ -9,12 +9,19 @@ import typer
 from rich.table import Table
 
 from ..policy import PolicyError
-from . import keys_cmd, policy_cmd
+from . import enforce_cmd, keys_cmd, policy_cmd
 from .common import console, fail, print_json
 
 app = typer.Typer(help="PolicyWarden: enforce an AI usage policy.", no_args_is_help=True, add_completion=False)
 app.add_typer(policy_cmd.app, name="policy")
 app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(enforce_cmd.projects, name="projects")
+app.add_typer(enforce_cmd.subjects, name="subjects")
+app.add_typer(enforce_cmd.actions, name="actions")
+app.add_typer(enforce_cmd.audit, name="audit")
+app.add_typer(enforce_cmd.evidence, name="evidence")
+app.add_typer(enforce_cmd.enforcement, name="enforcement")
+app.command("purge")(enforce_cmd.purge)
 
 
 def _read_text(text: str) -> str:

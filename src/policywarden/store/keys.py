@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import audit
 from .models import ApiKey, Organisation, Project
 from .types import utcnow
 
@@ -54,8 +55,9 @@ def _new_key() -> str:
 class KeyStore:
     def __init__(self, session_factory: sessionmaker[Session]):
         self.sessions = session_factory
+        self._created = False  # once a key exists it always has: no need to ask again
 
-    def create(self, name: str, role: str = "client", project_id: int | None = None) -> tuple[str, KeyInfo]:
+    def create(self, name: str, role: str = "client", project_id: int | None = None, actor: str = "operator") -> tuple[str, KeyInfo]:
         """Returns the key (shown once) and its record."""
         if role not in ROLES:
             raise KeyStoreError(f"role must be one of {', '.join(ROLES)}")
@@ -66,9 +68,10 @@ class KeyStore:
             row = ApiKey(name=name, prefix=key[:10], key_sha256=_digest(key), role=role, project_id=project_id)
             s.add(row)
             s.flush()
+            audit.append(s, actor, "key.created", f"key:{row.id}", None, {"name": name, "role": role, "project": project_id})
             return key, _info(row)
 
-    def rotate(self, key_id: int, overlap: timedelta = timedelta(hours=24)) -> tuple[str, KeyInfo]:
+    def rotate(self, key_id: int, overlap: timedelta = timedelta(hours=24), actor: str = "operator") -> tuple[str, KeyInfo]:
         """A new key with the old one's name, role and project; the old key keeps working for
         `overlap` so that clients can switch without an outage."""
         key = _new_key()
@@ -83,6 +86,7 @@ class KeyStore:
             row = ApiKey(name=old.name, prefix=key[:10], key_sha256=_digest(key), role=old.role, project_id=old.project_id)
             s.add(row)
             s.flush()
+            audit.append(s, actor, "key.rotated", f"key:{key_id}", None, {"new_key": row.id, "old_expires_at": old.expires_at.isoformat()})
             return key, _info(row)
 
     def verify(self, key: str) -> KeyInfo | None:
@@ -103,8 +107,10 @@ class KeyStore:
 
     def any_created(self) -> bool:
         """Whether a key was ever created: once one was, revoking it does not reopen the API."""
-        with self.sessions() as s:
-            return bool(s.scalar(select(exists().where(ApiKey.id.isnot(None)))))
+        if not self._created:
+            with self.sessions() as s:
+                self._created = bool(s.scalar(select(exists().where(ApiKey.id.isnot(None)))))
+        return self._created
 
     def list(self, project_id: int | None = None) -> list[KeyInfo]:
         with self.sessions() as s:
@@ -113,12 +119,13 @@ class KeyStore:
                 q = q.where(ApiKey.project_id == project_id)
             return [_info(r) for r in s.scalars(q)]
 
-    def revoke(self, key_id: int) -> bool:
+    def revoke(self, key_id: int, actor: str = "operator") -> bool:
         with self.sessions.begin() as s:
             row = s.get(ApiKey, key_id)
             if row is None or row.revoked_at is not None:
                 return False
             row.revoked_at = utcnow()
+            audit.append(s, actor, "key.revoked", f"key:{key_id}", None, {})
             return True
 
 

@@ -567,6 +567,8 @@ class Ledger:
             }
             scope = row.scope
             s.delete(row)  # the database cascades to violations, strikes, actions and their history
+            # Queued or sent notices name the end user in the integrator's own terms: gone too.
+            counts["webhook_deliveries"] = s.execute(delete(WebhookDelivery).where(WebhookDelivery.payload.contains(f'"{key}"'))).rowcount
             s.flush()
             audit.append(s, actor, "subject.erased", str(key), None, {**counts, "reason": reason})
             self._emit(s, "subject.erased", scope or None, {"subject": str(key), **counts})
