@@ -178,14 +178,15 @@ class Ledger:
     seal_ref: object = None  # (str) -> str: encrypts an integrator's end-user id
     clock: object = field(default=utcnow)
     # In-transaction listeners, called as hook(session, event_type, data) for every event the
-    # ledger emits: e.g. the review queue opens a case for an action awaiting a person. A hook
-    # that raises rolls the whole change back.
+    # ledger emits: e.g. the review queue opens a case for an action awaiting a person. Hooks
+    # run before the webhook is queued and may add keys to `data` (a case id, an appeal link).
+    # A hook that raises rolls the whole change back.
     hooks: list = field(default_factory=list)
 
     def _emit(self, s: Session, event: str, scope: int | None, data: dict) -> None:
-        enqueue(s, event, scope, data)
         for hook in self.hooks:
             hook(s, event, data)
+        enqueue(s, event, scope, data)
 
     # ---- subjects ---------------------------------------------------------------------
 
