@@ -106,11 +106,11 @@ class Services:
 
     @cached_property
     def keys(self) -> KeyStore:
-        return KeyStore(sessions(self.url))
+        return KeyStore(sessions(self.url), sessions(self.url, write=True))
 
     @cached_property
     def tenants(self) -> Tenants:
-        return Tenants(sessions(self.url))
+        return Tenants(sessions(self.url), sessions(self.url, write=True))
 
     @cached_property
     def ledger(self) -> Ledger:

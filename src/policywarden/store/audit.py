@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from .models import AuditEntry
@@ -44,22 +44,35 @@ def append(
     subject: str | None = None,
     policy_revision: str | None = None,
     details: dict | None = None,
-) -> AuditEntry:
-    """Add an entry inside the caller's transaction. Call it after the transaction's other
-    locks are taken: on PostgreSQL it holds a global advisory lock until commit."""
+) -> None:
+    """Add an entry inside the caller's transaction. Entries are chained when the transaction
+    commits (see `_chain_pending`), so the global lock that serialises the chain is held for
+    a moment at commit rather than for the whole transaction."""
+    at = utcnow().isoformat(timespec="microseconds")
+    session.info.setdefault(_PENDING, []).append((at, actor, event, subject, policy_revision, canonical(details or {})))
+
+
+_PENDING = "policywarden.audit.pending"
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    last = session.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
-    prev = last or GENESIS
-    at = utcnow().isoformat(timespec="microseconds")
-    body = canonical(details or {})
-    row = AuditEntry(
-        at=at, actor=actor, event=event, subject=subject, policy_revision=policy_revision, details=body, prev_hash=prev,
-        hash=entry_hash(prev, at, actor, event, subject, policy_revision, body),
-    )
-    session.add(row)
-    session.flush()
-    return row
+    prev = session.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar() or GENESIS
+    for at, actor, ev, subject, revision, body in pending:
+        digest = entry_hash(prev, at, actor, ev, subject, revision, body)
+        session.add(AuditEntry(at=at, actor=actor, event=ev, subject=subject, policy_revision=revision, details=body,
+                               prev_hash=prev, hash=digest))
+        prev = digest
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ def engine_for(url: str, write: bool = False) -> Engine:
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
         return engine
     if write:
-        return engine_for(url)
+        return engine_for(url, False)  # positionally, so lru_cache hands back the same engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 

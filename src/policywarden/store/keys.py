@@ -53,8 +53,12 @@ def _new_key() -> str:
 
 
 class KeyStore:
-    def __init__(self, session_factory: sessionmaker[Session]):
+    """`write` sessions take the write lock up front on SQLite (see store.db): changes append
+    to the audit chain, which must not fork."""
+
+    def __init__(self, session_factory: sessionmaker[Session], write: sessionmaker[Session] | None = None):
         self.sessions = session_factory
+        self.write = write or session_factory
         self._created = False  # once a key exists it always has: no need to ask again
 
     def create(self, name: str, role: str = "client", project_id: int | None = None, actor: str = "operator") -> tuple[str, KeyInfo]:
@@ -62,7 +66,7 @@ class KeyStore:
         if role not in ROLES:
             raise KeyStoreError(f"role must be one of {', '.join(ROLES)}")
         key = _new_key()
-        with self.sessions.begin() as s:
+        with self.write.begin() as s:
             if project_id is not None and s.get(Project, project_id) is None:
                 raise KeyStoreError(f"no project {project_id}")
             row = ApiKey(name=name, prefix=key[:10], key_sha256=_digest(key), role=role, project_id=project_id)
@@ -75,7 +79,7 @@ class KeyStore:
         """A new key with the old one's name, role and project; the old key keeps working for
         `overlap` so that clients can switch without an outage."""
         key = _new_key()
-        with self.sessions.begin() as s:
+        with self.write.begin() as s:
             old = s.get(ApiKey, key_id, with_for_update=True)
             if old is None or old.revoked_at is not None:
                 raise KeyStoreError(f"no active key with id {key_id}")
@@ -120,7 +124,7 @@ class KeyStore:
             return [_info(r) for r in s.scalars(q)]
 
     def revoke(self, key_id: int, actor: str = "operator") -> bool:
-        with self.sessions.begin() as s:
+        with self.write.begin() as s:
             row = s.get(ApiKey, key_id)
             if row is None or row.revoked_at is not None:
                 return False
@@ -139,14 +143,15 @@ class ProjectInfo:
 class Tenants:
     """Organisations and their projects: who a key acts for, and whose end users it names."""
 
-    def __init__(self, session_factory: sessionmaker[Session]):
+    def __init__(self, session_factory: sessionmaker[Session], write: sessionmaker[Session] | None = None):
         self.sessions = session_factory
+        self.write = write or session_factory
 
     def create_project(self, organisation: str, name: str) -> ProjectInfo:
         """Creates the organisation too when it is new."""
         if not organisation.strip() or not name.strip():
             raise KeyStoreError("organisation and project names must not be empty")
-        with self.sessions.begin() as s:
+        with self.write.begin() as s:
             org = s.scalar(select(Organisation).where(Organisation.name == organisation))
             if org is None:
                 org = Organisation(name=organisation, created_at=utcnow())

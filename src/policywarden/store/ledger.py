@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -194,11 +196,10 @@ class Ledger:
         q = select(Subject).where(Subject.kind == key.kind, Subject.scope == key.scope, Subject.ref == key.ref)
         row = s.scalars(q.with_for_update()).first()
         if row is None:
-            try:
-                with s.begin_nested():
-                    s.add(Subject(kind=key.kind, scope=key.scope, ref=key.ref, created_at=self.clock()))
-            except IntegrityError:
-                pass  # created concurrently by another writer: lock theirs
+            # Created concurrently by another writer? Then nothing is inserted and we lock theirs.
+            insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+            s.execute(insert(Subject).values(kind=key.kind, scope=key.scope, ref=key.ref, created_at=self.clock())
+                      .on_conflict_do_nothing(index_elements=["kind", "scope", "ref"]))
             row = s.scalars(q.with_for_update()).one()
         if external_id and row.external_ref is None and self.seal_ref:
             row.external_ref = self.seal_ref(external_id)
@@ -240,15 +241,11 @@ class Ledger:
         if not report.hits:
             raise LedgerError("a violation needs at least one category")
         fingerprint = report.fingerprint() if idempotency else ""
-        if idempotency:
-            replay = self._replay(idempotency, fingerprint)
-            if replay:
-                return replay
         try:
             return self._record(report, idempotency, fingerprint)
         except IntegrityError:
-            # The same idempotency key committed by a concurrent writer between our check and
-            # our insert: everything we wrote was rolled back; answer with theirs.
+            # The idempotency key was already recorded (a retry), perhaps by a concurrent writer:
+            # everything we wrote was rolled back; answer with the first call's result.
             replay = self._replay(idempotency, fingerprint) if idempotency else None
             if replay:
                 return replay
@@ -310,7 +307,7 @@ class Ledger:
                      "policy": {"id": report.policy_id, "revision": report.policy_revision},
                      "points": points, "active_points": active})
             created = [self._create_action(s, subject, p, v, now) for p in proposals]
-            standing = standing_from(name, [_view(a, name) for a in self._binding(s, subject.id, now)], now)
+            standing = standing_from(name, [_view(a, name) for a in binding + created], now)
             result = RecordResult(v.id, name, points, active, [action_dict(a, name) for a in created], standing)
             if idempotency:
                 s.add(IdempotencyRecord(scope=idempotency[0], key=idempotency[1], request_sha256=fingerprint,
