@@ -226,3 +226,27 @@ def test_database_that_goes_away_is_a_clear_error_and_leaves_nothing(tmp_path):
     with pytest.raises(Exception) as info:
         sv.ledger.record(report(user()))
     assert "connection" in str(info.value).lower() or "connect" in str(info.value).lower()
+
+
+def test_the_worked_example_in_the_readme(sv):
+    """README, "Enforcement": keep the two in step."""
+    ledger, clock, u = sv.ledger, sv.ledger.clock, user("u_example")
+    steps = []
+    for category, severity in [("protect.harassment", "high"), ("protect.harassment", "high"), ("empower.fraud", "medium"),
+                               ("protect.harassment", "high"), ("protect.harassment", "high")]:
+        r = ledger.record(report(u, category, severity))
+        steps.append((r.points, r.active_points, [(a["kind"], a["status"]) for a in r.actions], r.standing.status))
+        clock.advance(hours=1)
+    assert steps == [
+        (2.0, 2.0, [("warn", "active")], "warned"),
+        (2.0, 4.0, [("restrict", "active")], "restricted"),
+        (1.0, 5.0, [], "restricted"),
+        (2.0, 7.0, [], "restricted"),
+        (2.0, 9.0, [("suspend", "pending")], "restricted"),
+    ]
+    pending = ledger.actions("pending")[0]
+    ledger.approve(pending["id"], ANN, "pattern of harassment confirmed")
+    assert ledger.standing([u]).status == "suspended"
+    ledger.overturn(5, ANN, "appeal: the last message was a quotation")
+    st = ledger.standing([u])
+    assert st.status == "restricted" and ledger.subject_record(u)["active_points"] == 7.0
