@@ -4,17 +4,18 @@ Every change happens in one transaction that also appends to the audit log and q
 webhooks, so a failure leaves no partial record. Writes for one subject are serialised by a
 row lock on the subject (PostgreSQL) or by BEGIN IMMEDIATE (SQLite): concurrent writers never
 double-count strikes or trigger the same action twice.
+
+Recording and reading live here; decisions by people in `ledger_decisions`, privacy
+operations in `ledger_privacy`, the value types in `ledger_types`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -25,154 +26,28 @@ from ..enforce.ladder import InEffect, Proposal, propose_actions, strike_weight
 from ..enforce.standing import ActionView, Standing, standing_from, worst
 from ..webhooks.outbox import enqueue
 from . import audit
-from .models import ActionEvent, EnforcementAction, IdempotencyRecord, Strike, Subject, Violation, WebhookDelivery
+from .ledger_decisions import Decisions
+from .ledger_privacy import PrivacyOps
+from .ledger_types import (  # noqa: F401 - re-exported: the ledger's public names live here
+    SOURCES,
+    Conflict,
+    Evidence,
+    Hit,
+    LedgerError,
+    LegalHold,
+    NotFound,
+    RecordResult,
+    SubjectKey,
+    ViolationReport,
+    _view,
+    action_dict,
+)
+from .models import ActionEvent, EnforcementAction, IdempotencyRecord, Strike, Subject, Violation
 from .types import utcnow
 
-SOURCES = ("classifier", "event", "report", "review")
-
-
-class LedgerError(Exception):
-    status = 400
-    code = "ledger_error"
-
-
-class NotFound(LedgerError):
-    status = 404
-    code = "not_found"
-
-
-class Conflict(LedgerError):
-    status = 409
-    code = "conflict"
-
-
-class LegalHold(Conflict):
-    code = "legal_hold"
-
-
-@dataclass(frozen=True)
-class SubjectKey:
-    """A subject as the ledger knows it. End users are known by `ref`, a keyed hash."""
-
-    kind: str  # key, project, user
-    scope: int  # the project id; 0 for server-wide
-    ref: str
-
-    def __str__(self) -> str:
-        return f"user:{self.scope}:{self.ref}" if self.kind == "user" else f"{self.kind}:{self.ref}"
-
-    @classmethod
-    def parse(cls, text: str) -> SubjectKey:
-        """Inverse of str(): 'key:12', 'project:3', 'user:3:u_…'."""
-        kind, _, rest = text.partition(":")
-        if kind == "user":
-            scope, _, ref = rest.partition(":")
-            if scope.isdigit() and ref:
-                return cls("user", int(scope), ref)
-        elif kind in ("key", "project") and rest.isdigit():
-            return cls(kind, int(rest) if kind == "project" else 0, rest)
-        raise LedgerError(f"not a subject: {text[:80]!r} (expected key:ID, project:ID or user:PROJECT:PSEUDONYM)")
-
-
-@dataclass(frozen=True)
-class Hit:
-    category: str
-    severity: str
-    score: float
-
-
-@dataclass(frozen=True)
-class ViolationReport:
-    """What to record. `content` is the raw text: only a masked, encrypted excerpt is kept."""
-
-    subject: SubjectKey
-    hits: Sequence[Hit]
-    policy_id: str
-    policy_revision: str
-    source: str = "classifier"
-    verdict_action: str = "flag"
-    surface: str = "input"
-    model_version: str | None = None
-    reporting: Sequence[str] = ()
-    content: str | None = None
-    actor: str = "system"
-    external_id: str | None = None  # the integrator's own id for an end user, stored encrypted
-
-    def fingerprint(self) -> str:
-        """What an idempotency key is bound to: the same key with other content is refused."""
-        body = json.dumps(
-            [str(self.subject), sorted((h.category, round(h.score, 6)) for h in self.hits), self.source,
-             self.verdict_action, self.surface, self.policy_revision, self.content or ""],
-            ensure_ascii=False,
-        )
-        return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
-
 
 @dataclass
-class RecordResult:
-    violation_id: int
-    subject: str
-    points: float
-    active_points: float
-    actions: list[dict]
-    standing: Standing
-    replayed: bool = False
-
-    def to_dict(self) -> dict:
-        return {
-            "violation_id": self.violation_id,
-            "subject": self.subject,
-            "points": self.points,
-            "active_points": self.active_points,
-            "actions": self.actions,
-            "standing": self.standing.to_dict(),
-        }
-
-
-@dataclass
-class Evidence:
-    """Turns raw content into a stored excerpt: masked, then encrypted."""
-
-    cipher: object  # privacy.EvidenceCipher
-    make_excerpt: object  # (text, max_chars) -> (masked_text, counts)
-
-    def seal(self, content: str, max_chars: int) -> tuple[str | None, str | None, dict]:
-        if not content or max_chars <= 0:
-            return None, None, {}
-        text, counts = self.make_excerpt(content, max_chars)
-        return self.cipher.encrypt(text), self.cipher.primary_key_id, counts
-
-    def open(self, token: str | None) -> str | None:
-        return self.cipher.decrypt(token) if token else None
-
-
-def action_dict(a: EnforcementAction, subject: str) -> dict:
-    return {
-        "id": a.id,
-        "subject": subject,
-        "kind": a.kind,
-        "status": a.status,
-        "interim": a.interim,
-        "reason": a.reason,
-        "restrictions": a.restrictions or {},
-        "step": a.step,
-        "violation_id": a.violation_id,
-        "policy_revision": a.policy_revision,
-        "created_by": a.created_by,
-        "created_at": a.created_at.isoformat() if a.created_at else None,
-        "effective_at": a.effective_at.isoformat() if a.effective_at else None,
-        "expires_at": a.expires_at.isoformat() if a.expires_at else None,
-        "decided_by": a.decided_by,
-        "decided_at": a.decided_at.isoformat() if a.decided_at else None,
-    }
-
-
-def _view(a: EnforcementAction, subject: str) -> ActionView:
-    return ActionView(a.id, subject, a.kind, a.status, a.expires_at, a.restrictions or {}, a.reason, a.interim)
-
-
-@dataclass
-class Ledger:
+class Ledger(Decisions, PrivacyOps):
     read: sessionmaker[Session]
     write: sessionmaker[Session]
     config: EnforcementConfig
@@ -346,129 +221,6 @@ class Ledger:
         except Exception:  # a retired key: the notice still names the pseudonym
             return None
 
-    # ---- decisions by people ----------------------------------------------------------
-
-    def act(self, subject: SubjectKey, kind: str, actor: str, reason: str, duration: timedelta | None = None,
-            restrictions: dict | None = None) -> dict:
-        """An action a person decides directly: it takes effect at once."""
-        if kind not in ("warn", "restrict", "suspend", "terminate"):
-            raise LedgerError("kind must be warn, restrict, suspend or terminate")
-        _require_person(actor)
-        now = self.clock()
-        with self.write.begin() as s:
-            row = self._subject_for_update(s, subject)
-            p = Proposal(kind, reason, expires_in=duration, restrictions=restrictions or {})
-            a = self._create_action(s, row, p, None, now, actor=actor)
-            a.decided_by, a.decided_at = actor, now
-            return action_dict(a, str(subject))
-
-    def approve(self, action_id: int, actor: str, reason: str = "") -> dict:
-        return self._transition(action_id, "approve", actor, reason)
-
-    def reject(self, action_id: int, actor: str, reason: str = "") -> dict:
-        return self._transition(action_id, "reject", actor, reason)
-
-    def confirm(self, action_id: int, actor: str, reason: str = "") -> dict:
-        """Keep an interim suspension after review."""
-        return self._transition(action_id, "confirm", actor, reason)
-
-    def lift(self, action_id: int, actor: str, reason: str = "") -> dict:
-        return self._transition(action_id, "lift", actor, reason)
-
-    def _transition(self, action_id: int, verb: str, actor: str, reason: str) -> dict:
-        _require_person(actor)
-        now = self.clock()
-        with self.write.begin() as s:
-            a = s.get(EnforcementAction, action_id)
-            if a is None:
-                raise NotFound(f"no action {action_id}")
-            subject = s.scalars(select(Subject).where(Subject.id == a.subject_id).with_for_update()).one()
-            s.refresh(a)
-            before = a.status
-            if verb in ("approve", "reject") and a.status != "pending":
-                raise Conflict(f"action {action_id} is {a.status}; only a pending action can be {verb}d")
-            if verb == "confirm" and not (a.status == "active" and a.interim):
-                raise Conflict(f"action {action_id} is not an interim action in force")
-            if verb == "lift" and a.status != "active":
-                raise Conflict(f"action {action_id} is {a.status}; only an active action can be lifted")
-            if verb == "approve":
-                a.status, a.effective_at = "active", now
-                a.expires_at = now + timedelta(seconds=a.duration_s) if a.duration_s else None
-            elif verb == "reject":
-                a.status = "rejected"
-            elif verb == "confirm":
-                a.interim = False
-            else:
-                a.status = "lifted"
-            a.decided_by, a.decided_at = actor, now
-            s.add(ActionEvent(action_id=a.id, at=now, from_status=before, to_status=a.status, actor=actor,
-                              reason=reason or verb))
-            name = str(self._key(subject))
-            event = {"approve": "action.approved", "reject": "action.rejected", "confirm": "action.confirmed",
-                     "lift": "action.lifted"}[verb]
-            audit.append(s, actor, event, name, a.policy_revision, {"action_id": a.id, "kind": a.kind, "reason": reason})
-            self._emit(s, event, subject.scope or None, {**action_dict(a, name), "end_user": self._end_user_ref(subject)})
-            return action_dict(a, name)
-
-    def reinstate(self, subject: SubjectKey, actor: str, reason: str) -> dict:
-        """Lift every action in force or pending on the subject, and record a reinstatement."""
-        _require_person(actor)
-        now = self.clock()
-        with self.write.begin() as s:
-            row = self._find_for_update(s, subject)
-            lifted = []
-            for a in self._binding(s, row.id, now):
-                before = a.status
-                a.status = "lifted" if before == "active" else "rejected"
-                a.decided_by, a.decided_at = actor, now
-                s.add(ActionEvent(action_id=a.id, at=now, from_status=before, to_status=a.status, actor=actor, reason=reason))
-                lifted.append(a.id)
-            r = EnforcementAction(subject_id=row.id, kind="reinstate", status="active", reason=reason, restrictions={},
-                                  created_by=actor, created_at=now, effective_at=now, decided_by=actor, decided_at=now)
-            s.add(r)
-            s.flush()
-            s.add(ActionEvent(action_id=r.id, at=now, from_status=None, to_status="active", actor=actor, reason=reason))
-            name = str(subject)
-            audit.append(s, actor, "subject.reinstated", name, None, {"action_id": r.id, "lifted": lifted, "reason": reason})
-            self._emit(s, "subject.reinstated", row.scope or None,
-                    {"subject": name, "end_user": self._end_user_ref(row), "lifted": lifted, "reason": reason})
-            return {**action_dict(r, name), "lifted": lifted}
-
-    def overturn(self, violation_id: int, actor: str, reason: str) -> dict:
-        """A violation found to be a mistake: its strike is voided and the actions it triggered are lifted."""
-        _require_person(actor)
-        now = self.clock()
-        with self.write.begin() as s:
-            v = s.get(Violation, violation_id)
-            if v is None:
-                raise NotFound(f"no violation {violation_id}")
-            subject = s.scalars(select(Subject).where(Subject.id == v.subject_id).with_for_update()).one()
-            s.execute(update(Strike).where(Strike.violation_id == v.id, Strike.voided_at.is_(None))
-                      .values(voided_at=now, void_reason=reason[:500]))
-            lifted = []
-            for a in s.scalars(select(EnforcementAction).where(EnforcementAction.violation_id == v.id,
-                                                               EnforcementAction.status.in_(("pending", "active")))):
-                before = a.status
-                a.status = "lifted" if before == "active" else "rejected"
-                a.decided_by, a.decided_at = actor, now
-                s.add(ActionEvent(action_id=a.id, at=now, from_status=before, to_status=a.status, actor=actor, reason=reason))
-                lifted.append(a.id)
-            name = str(self._key(subject))
-            audit.append(s, actor, "violation.overturned", name, v.policy_revision,
-                         {"violation_id": v.id, "lifted": lifted, "reason": reason})
-            for aid in lifted:
-                a = s.get(EnforcementAction, aid)
-                self._emit(s, "action.lifted", subject.scope or None, {**action_dict(a, name), "end_user": self._end_user_ref(subject)})
-            return {"violation_id": v.id, "subject": name, "lifted": lifted,
-                    "active_points": self._active_points(s, subject.id, now)}
-
-    def _find_for_update(self, s: Session, key: SubjectKey) -> Subject:
-        row = s.scalars(select(Subject).where(Subject.kind == key.kind, Subject.scope == key.scope, Subject.ref == key.ref)
-                        .with_for_update()).first()
-        if row is None:
-            raise NotFound(f"no record of {key}")
-        return row
-
     # ---- reading ----------------------------------------------------------------------
 
     def standing(self, subjects: Sequence[SubjectKey]) -> Standing:
@@ -542,81 +294,3 @@ class Ledger:
             if status:
                 q = q.where(EnforcementAction.status == status)
             return [action_dict(a, str(SubjectKey(k, sc, r))) for a, k, sc, r in s.execute(q)]
-
-    # ---- privacy ----------------------------------------------------------------------
-
-    def export(self, key: SubjectKey, actor: str) -> dict:
-        """Everything held about a subject, evidence decrypted, for a subject-access request."""
-        record = self.subject_record(key, with_evidence=True)
-        with self.write.begin() as s:
-            audit.append(s, actor, "subject.exported", str(key), None, {"violations": len(record["violations"])})
-        return record
-
-    def erase(self, key: SubjectKey, actor: str, reason: str = "erasure request") -> dict:
-        """Delete the subject with its violations, evidence, strikes and actions, unless a legal
-        hold covers it. The audit log keeps what happened to the pseudonym, never content."""
-        with self.write.begin() as s:
-            row = self._find_for_update(s, key)
-            if row.legal_hold:
-                raise LegalHold(f"{key} is under a legal hold and cannot be erased")
-            counts = {
-                "violations": s.scalar(select(func.count()).select_from(Violation).where(Violation.subject_id == row.id)),
-                "actions": s.scalar(select(func.count()).select_from(EnforcementAction).where(EnforcementAction.subject_id == row.id)),
-            }
-            scope = row.scope
-            s.delete(row)  # the database cascades to violations, strikes, actions and their history
-            # Queued or sent notices name the end user in the integrator's own terms: gone too.
-            counts["webhook_deliveries"] = s.execute(delete(WebhookDelivery).where(WebhookDelivery.payload.contains(f'"{key}"'))).rowcount
-            s.flush()
-            audit.append(s, actor, "subject.erased", str(key), None, {**counts, "reason": reason})
-            self._emit(s, "subject.erased", scope or None, {"subject": str(key), **counts})
-            return {"subject": str(key), "erased": True, **counts}
-
-    def set_legal_hold(self, key: SubjectKey, reason: str | None, actor: str) -> dict:
-        with self.write.begin() as s:
-            row = self._find_for_update(s, key)
-            row.legal_hold = reason[:500] if reason else None
-            audit.append(s, actor, "legal_hold.set" if reason else "legal_hold.released", str(key), None, {"reason": reason})
-            return {"subject": str(key), "legal_hold": row.legal_hold}
-
-    def purge(self, idempotency_ttl: timedelta = timedelta(days=1), deliveries_ttl: timedelta = timedelta(days=30)) -> dict:
-        """Delete evidence past its retention (unless on legal hold), old idempotency records
-        and old finished webhook deliveries."""
-        now = self.clock()
-        with self.write.begin() as s:
-            held = select(Subject.id).where(Subject.legal_hold.isnot(None))
-            evidence = s.execute(
-                update(Violation)
-                .where(Violation.evidence.isnot(None), Violation.evidence_expires_at <= now, Violation.subject_id.not_in(held))
-                .values(evidence=None, evidence_key=None)
-            ).rowcount
-            keys = s.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at <= now - idempotency_ttl)).rowcount
-            deliveries = s.execute(delete(WebhookDelivery).where(
-                WebhookDelivery.status.in_(("delivered", "failed")), WebhookDelivery.created_at <= now - deliveries_ttl)).rowcount
-            counts = {"evidence": evidence, "idempotency_keys": keys, "webhook_deliveries": deliveries}
-            audit.append(s, "rule:retention", "purge", None, None, counts)
-            return counts
-
-    def rotate_evidence(self, actor: str, batch: int = 500) -> int:
-        """Re-encrypt stored evidence and end-user refs under the primary key."""
-        done, last = 0, 0
-        primary = self.evidence.cipher.primary_key_id
-        while True:
-            with self.write.begin() as s:
-                rows = s.scalars(select(Violation).where(Violation.id > last, Violation.evidence.isnot(None))
-                                 .order_by(Violation.id).limit(batch)).all()
-                for v in rows:
-                    if v.evidence_key != primary:
-                        v.evidence, v.evidence_key = self.evidence.cipher.rotate(v.evidence), primary
-                        done += 1
-                if not rows:
-                    for subj in s.scalars(select(Subject).where(Subject.external_ref.isnot(None))):
-                        subj.external_ref = self.evidence.cipher.rotate(subj.external_ref)
-                    audit.append(s, actor, "evidence.rotated", None, None, {"violations": done, "key": primary})
-                    return done
-                last = rows[-1].id
-
-
-def _require_person(actor: str) -> None:
-    if not actor.startswith("person:") or len(actor) <= len("person:"):
-        raise LedgerError("this decision needs a person: actor must be 'person:NAME'")
