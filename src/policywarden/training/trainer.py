@@ -62,21 +62,31 @@ def _labels(records: list[Record], head: str) -> np.ndarray:
     return out
 
 
-def train(records: list[Record], heads: list[str], out_dir: str | Path, config: TrainConfig | None = None) -> dict:
-    """Train, calibrate thresholds, evaluate on held-back records, write the model. Returns the report."""
+def train(records: list[Record], heads: list[str], out_dir: str | Path, config: TrainConfig | None = None,
+          base: LinearModel | None = None) -> dict:
+    """Train, calibrate thresholds, evaluate on held-back records, write the model. Returns the report.
+
+    With a `base` model the new heads share its features and IDF, and its other heads are kept
+    as they are: a model extended with heads (re)trained on an operator's own data.
+    """
     from sklearn.linear_model import LogisticRegression
 
     cfg = config or TrainConfig()
+    if base is not None:
+        cfg.spec = base.spec
     t0 = time.time()
     train_recs = [r for r in records if r.split == "train"]
     held_recs = [r for r in records if r.split != "train"]
     norm_train = [normalize(r.text) for r in train_recs]
-    calib_mask = np.array([_bucket(t, f"calib{cfg.seed}") < cfg.calibration_fraction for t in norm_train])
+    calib_mask = np.array([_bucket(t, f"calib{cfg.seed}") < cfg.calibration_fraction for t in norm_train], dtype=bool)
 
     x_all = _matrix(norm_train, cfg.spec)
     fit_rows = np.flatnonzero(~calib_mask)
-    df = np.bincount(x_all[fit_rows].indices, minlength=1 << cfg.spec.bits)
-    idf = (np.log((1 + len(fit_rows)) / (1 + df)) + 1.0).astype(np.float32)
+    if base is not None:
+        idf = base.idf
+    else:
+        df = np.bincount(x_all[fit_rows].indices, minlength=1 << cfg.spec.bits)
+        idf = (np.log((1 + len(fit_rows)) / (1 + df)) + 1.0).astype(np.float32)
     x_all = _apply_idf(x_all, idf)
 
     n_feat = 1 << cfg.spec.bits
@@ -104,6 +114,16 @@ def train(records: list[Record], heads: list[str], out_dir: str | Path, config: 
         thresholds[head] = t
         kept.append(head)
 
+    inherited: list[str] = []
+    if base is not None:
+        base_th = base.thresholds()
+        for j, head in enumerate(base.heads):
+            if head not in kept:
+                inherited.append(head)
+                w_cols.append(base.weights[:, j])
+                biases.append(float(base.bias[j]))
+                thresholds[head] = base_th[head]
+        kept.extend(inherited)
     weights = np.stack(w_cols, axis=1) if w_cols else np.zeros((n_feat, 0), np.float32)
     scale = np.maximum(np.abs(weights).max(axis=0), 1e-9) / 127.0
     q = np.round(weights / scale).astype(np.int8)
@@ -135,6 +155,13 @@ def train(records: list[Record], heads: list[str], out_dir: str | Path, config: 
             "seconds": round(time.time() - t0, 1),
         },
     }
+    if base is not None:
+        # "Skipped" tells the Warden a head is known but untrained; for an extended model that
+        # is the base's list less what was trained now. Heads the operator's data was too thin
+        # for stay unknown, so their categories keep the few-shot example scorer.
+        base_skipped = base.meta.get("training", {}).get("skipped_heads", {})
+        meta["training"]["skipped_heads"] = {h: why for h, why in base_skipped.items() if h not in kept}
+        meta["training"]["base"] = {"version": base.version, "inherited_heads": inherited, "too_few_examples": skipped}
     (out / MODEL_FILES[0]).write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
     digest = hashlib.sha256((out / MODEL_FILES[1]).read_bytes()).hexdigest()[:12]
     meta["weights_sha256"] = digest
