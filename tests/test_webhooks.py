@@ -64,7 +64,7 @@ class Clock:
 
 @pytest.fixture
 def services(db_url):
-    sv = Services(Settings(database_url=db_url, secret_key=MASTER, webhook_worker=False))
+    sv = Services(Settings(database_url=db_url, secret_key=MASTER, webhook_worker=False, webhook_allow_private_urls=True))
     sv.migrate()
     return sv
 
@@ -395,7 +395,8 @@ def test_a_claim_skips_rows_another_claim_has_locked(services, store, clock):
 
 
 def _cli_env() -> dict[str, str]:
-    return {**os.environ, "POLICYWARDEN_SECRET_KEY": MASTER, "PYTHONPATH": str(ROOT / "src")}
+    return {**os.environ, "POLICYWARDEN_SECRET_KEY": MASTER, "POLICYWARDEN_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
+            "PYTHONPATH": str(ROOT / "src")}
 
 
 def _cli_worker(db_url: str, *args: str) -> subprocess.Popen:
@@ -512,7 +513,7 @@ def test_logs_name_ids_only_never_payloads_urls_or_secrets(services, store, cloc
 
 
 def test_background_worker_runs_from_a_fastapi_lifespan(tmp_path, receiver):
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'bg.db'}", secret_key=MASTER)
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'bg.db'}", secret_key=MASTER, webhook_allow_private_urls=True)
     services = Services(settings)
     services.migrate()
     store = SubscriptionStore.from_services(services)
@@ -629,6 +630,7 @@ def test_http_routes_scope_webhooks_to_the_callers_project(services, api, clock,
 @pytest.fixture
 def cli(tmp_path, monkeypatch):
     monkeypatch.setenv("POLICYWARDEN_SECRET_KEY", MASTER)
+    monkeypatch.setenv("POLICYWARDEN_WEBHOOK_ALLOW_PRIVATE_URLS", "true")
     monkeypatch.setenv("POLICYWARDEN_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     get_settings.cache_clear()
     runner = CliRunner()

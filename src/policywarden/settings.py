@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     # Enforcement.
     enforcement_config: str | None = Field(None, description="YAML file: strike weights, decay, ladder, human review")
     webhook_worker: bool = Field(True, description="deliver queued webhooks from the server process")
+    webhook_allow_private_urls: bool = Field(
+        False, description="let webhooks reach loopback and private addresses (an internal receiver; tests)"
+    )
+    purge_every_hours: float = Field(6.0, ge=0, description="the server purges expired evidence this often; 0: only `policywarden purge`")
 
     @model_validator(mode="after")
     def _windows(self) -> Settings:

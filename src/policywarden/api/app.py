@@ -12,11 +12,13 @@ from .. import __version__
 from ..settings import Settings, get_settings
 from ..services import Services
 from ..warden import Warden
-from . import errors
+from ..webhooks import delivery as webhook_delivery
+from . import background, errors
 from .enforcement import router as enforcement_router
 from .limits import RateLimiter
 from .moderations import router as moderations_router
 from .routes import router as info_router
+from .webhooks import router as webhooks_router
 from .schemas import ModerationRequest
 
 log = logging.getLogger("policywarden")
@@ -42,7 +44,11 @@ def create_app(settings: Settings | None = None, warden: Warden | None = None) -
             window_overlap=settings.window_overlap,
         )
         log.info("serving policy %s with model %s", app.state.warden.policy.ref, app.state.warden.model_version)
+        webhook_delivery.start(app)  # does nothing when settings.webhook_worker is false
+        background.start(app)
         yield
+        await background.stop(app)
+        await webhook_delivery.stop(app)  # waits up to 10 s for requests in flight
 
     app = FastAPI(
         title="PolicyWarden",
@@ -55,6 +61,7 @@ def create_app(settings: Settings | None = None, warden: Warden | None = None) -
     errors.install(app)
     app.include_router(moderations_router, tags=["moderation"])
     app.include_router(enforcement_router)
+    app.include_router(webhooks_router)
     app.include_router(info_router)
 
     def openapi() -> dict:

@@ -210,8 +210,12 @@ def purge(database_url: str | None = DB_OPT) -> None:
 def evidence_rotate(actor: str = typer.Option("person:operator", "--actor"), database_url: str | None = DB_OPT) -> None:
     """Re-encrypt stored evidence under the first of POLICYWARDEN_EVIDENCE_KEYS; afterwards the
     older keys can be removed."""
-    n = _run(services(database_url).ledger.rotate_evidence, actor)
-    console.print(f"re-encrypted {n} evidence records")
+    from ..webhooks.subscriptions import SubscriptionStore
+
+    sv = services(database_url)
+    n = _run(sv.ledger.rotate_evidence, actor)
+    hooks = _run(SubscriptionStore.from_services(sv).reencrypt)
+    console.print(f"re-encrypted {n} evidence records and the secrets of {hooks} webhooks")
 
 
 @evidence.command("new-key")

@@ -32,6 +32,7 @@ from ..privacy.crypto import KeyError_
 from ..store import audit
 from ..store.models import WebhookDelivery, WebhookSubscription
 from ..store.types import utcnow
+from . import destination
 from .signing import SignatureError, signed_headers
 from .subscriptions import secrets_in_force
 
@@ -119,6 +120,7 @@ class DeliveryWorker:
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
     total_timeout: float = 30.0  # the whole request; the lease must outlast it
+    allow_private: bool = False  # see destination.py
 
     def __post_init__(self) -> None:
         if self.lease.total_seconds() <= self.total_timeout:
@@ -130,6 +132,7 @@ class DeliveryWorker:
     def from_services(cls, services, **options) -> DeliveryWorker:
         from ..store.db import sessions
 
+        options.setdefault("allow_private", services.settings.webhook_allow_private_urls)
         return cls(sessions(services.url), sessions(services.url, write=True), services.cipher, **options)
 
     def client(self) -> httpx.AsyncClient:
@@ -223,6 +226,7 @@ class DeliveryWorker:
         sending = _SENDING.set(True)  # this task's context only
         try:
             async with asyncio.timeout(self.total_timeout):
+                await destination.check(claim.url, self.allow_private)
                 async with client.stream("POST", claim.url, content=body, headers=headers) as response:
                     status = response.status_code
         except Exception as exc:  # refused, timed out, TLS, a URL httpx cannot use: all are failed attempts
