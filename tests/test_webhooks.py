@@ -671,3 +671,16 @@ def test_docs_cover_every_event_type():
 
     text = Path(ROOT / "docs" / "webhooks.md").read_text()
     assert all(f"`{event}`" in text for event in EVENT_TYPES)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/hook", "http://10.1.2.3/hook", "http://[::1]/hook",
+                                 "http://[::ffff:192.168.0.1]/hook", "http://169.254.169.254/latest/meta-data", "http://localhost/x"])
+def test_receivers_on_non_public_addresses_are_refused_unless_allowed(url):
+    import asyncio
+
+    from policywarden.webhooks import destination
+
+    with pytest.raises(destination.BlockedDestination):
+        asyncio.run(destination.check(url, allow_private=False))
+    asyncio.run(destination.check(url, allow_private=True))
+    asyncio.run(destination.check("http://93.184.215.14/hook", allow_private=False))  # a public address literal
