@@ -12,6 +12,7 @@ from .enforce.config import EnforcementConfig, load_enforcement_config
 from .enforce.standing import Standing
 from .privacy import EvidenceCipher, Pseudonymiser, excerpt
 from .privacy.secrets import derive, fernet_key, load_or_create, decode_secret
+from .review.service import case_intake
 from .settings import Settings
 from .store.db import sessions, upgrade
 from .store.keys import KeyInfo, KeyStore, Tenants
@@ -120,6 +121,7 @@ class Services:
             config=self.enforcement_config,
             evidence=Evidence(self.cipher, excerpt),
             seal_ref=self.cipher.encrypt,
+            hooks=[case_intake(self)],  # opens review cases in the ledger's transactions
         )
 
     @cached_property

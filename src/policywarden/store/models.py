@@ -212,3 +212,6 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+from . import review_models  # noqa: E402,F401  (the review tables: staff, sessions, cases, reports, appeals)
