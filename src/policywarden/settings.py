@@ -49,6 +49,56 @@ class Settings(BaseSettings):
             raise ValueError("window_overlap must be smaller than window_words")
         return self
 
+    # ---- Guard proxy (src/policywarden/proxy, docs/proxy.md) ---------------------------------
+    proxy_upstream_url: str | None = Field(
+        None, description="OpenAI-compatible base URL the proxy forwards to, e.g. https://api.openai.com/v1; unset: 503"
+    )
+    proxy_upstream_key: SecretStr | None = Field(None, description="API key the proxy sends upstream (Authorization: Bearer)")
+    proxy_upstreams_file: str | None = Field(None, description="YAML or JSON file: per-project upstreams and keys")
+    proxy_input_scope: Literal["last_user", "conversation"] = Field(
+        "last_user", description="what is scored before forwarding: the last user turn or every message"
+    )
+    proxy_on_input_violation: Literal["error", "refusal"] = Field(
+        "error", description="error: an OpenAI-style 400; refusal: a normal completion carrying proxy_refusal_message"
+    )
+    proxy_refusal_message: str = Field(
+        "I can't help with that: the request goes against the usage policy.", description="the refusal completion's text"
+    )
+    proxy_refuse_actions: list[Literal["flag", "warn", "block", "escalate"]] = Field(
+        default_factory=lambda: ["block", "escalate"],
+        description="verdict actions that are refused; other flagged verdicts are recorded and let through",
+    )
+    proxy_moderate_output: bool = Field(True, description="score answers (non-streaming and streaming)")
+    proxy_record_output: bool = Field(True, description="record a flagged answer against the end user (or key) that asked for it")
+    proxy_stream_mode: Literal["buffered", "low_latency"] = Field(
+        "buffered", description="buffered: text reaches the client only once scored; low_latency: at once, ended on a violation"
+    )
+    proxy_window_chars: int = Field(200, ge=16, le=100_000, description="characters of answer scored together")
+    proxy_lookahead_chars: int = Field(
+        50, ge=0, le=100_000, description="buffered mode: text is released only once scored with this much of what follows"
+    )
+    proxy_non_text_parts: Literal["forward", "reject"] = Field(
+        "forward", description="prompt parts the classifier cannot read (images, audio, files): forward unscreened, or 400"
+    )
+    proxy_fail_mode: Literal["closed", "open"] = Field(
+        "closed", description="classifier or ledger down: closed answers 503; open serves unscreened, logged and counted"
+    )
+    proxy_connect_timeout_s: float = Field(10.0, gt=0, description="connecting to the upstream")
+    proxy_timeout_s: float = Field(
+        300.0, gt=0, description="longest wait for a non-streaming answer, or between two events of a stream"
+    )
+    proxy_classifier_timeout_s: float = Field(5.0, gt=0, description="longest wait for the classifier")
+    proxy_ledger_timeout_s: float = Field(5.0, gt=0, description="longest wait for a standing check or a record")
+    proxy_max_connections: int = Field(100, ge=1, description="pooled upstream connections per worker")
+    proxy_max_concurrent: int = Field(256, ge=1, description="requests in flight per worker; beyond it, 503 with Retry-After")
+    proxy_max_response_bytes: int = Field(
+        32 * 1024 * 1024, ge=1024, description="largest upstream answer, or single stream event, read"
+    )
+    proxy_stream_buffer_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024, description="most bytes of a stream held unscored; beyond it they are scored at once"
+    )
+    # ---- end of guard proxy ------------------------------------------------------------------
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
