@@ -11,12 +11,15 @@ from fastapi.openapi.utils import get_openapi
 from .. import __version__
 from ..settings import Settings, get_settings
 from ..services import Services
+from ..review.service import Review
 from ..warden import Warden
+from ..web import install as install_web
 from ..webhooks import delivery as webhook_delivery
 from . import background, errors
 from .enforcement import router as enforcement_router
 from .limits import RateLimiter
 from .moderations import router as moderations_router
+from .reports import router as reports_router
 from .routes import router as info_router
 from .webhooks import router as webhooks_router
 from .schemas import ModerationRequest
@@ -46,6 +49,7 @@ def create_app(settings: Settings | None = None, warden: Warden | None = None) -
         log.info("serving policy %s with model %s", app.state.warden.policy.ref, app.state.warden.model_version)
         webhook_delivery.start(app)  # does nothing when settings.webhook_worker is false
         background.start(app)
+        app.state.review = Review(services, app.state.warden.policy)  # the console, the public forms, reports and appeals
         yield
         await background.stop(app)
         await webhook_delivery.stop(app)  # waits up to 10 s for requests in flight
@@ -63,6 +67,8 @@ def create_app(settings: Settings | None = None, warden: Warden | None = None) -
     app.include_router(enforcement_router)
     app.include_router(webhooks_router)
     app.include_router(info_router)
+    app.include_router(reports_router)
+    install_web(app)  # /console, /report, /appeal, /static
 
     def openapi() -> dict:
         if app.openapi_schema is None:

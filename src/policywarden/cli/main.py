@@ -9,13 +9,14 @@ import typer
 from rich.table import Table
 
 from ..policy import PolicyError
-from . import enforce_cmd, keys_cmd, policy_cmd, train_cmd, webhooks_cmd
+from . import enforce_cmd, keys_cmd, policy_cmd, train_cmd, webhooks_cmd, staff_cmd
 from .common import console, fail, print_json
 
 app = typer.Typer(help="PolicyWarden: enforce an AI usage policy.", no_args_is_help=True, add_completion=False)
 app.add_typer(policy_cmd.app, name="policy")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(webhooks_cmd.app, name="webhooks")
+app.add_typer(staff_cmd.app, name="staff")
 app.add_typer(enforce_cmd.projects, name="projects")
 app.add_typer(enforce_cmd.subjects, name="subjects")
 app.add_typer(enforce_cmd.actions, name="actions")

@@ -68,7 +68,7 @@ class CaseFiles:
             f = facts(s, case)
             v = s.get(Violation, case.violation_id) if case.violation_id else None
             actions = [action_dict(a, case.subject or "") for a in linked_actions(s, case)]
-            reports = list(s.scalars(select(MisuseReport).where(MisuseReport.case_id == case.id).order_by(MisuseReport.id)))
+            reports = _reports(s, case.id)
             appeal = s.scalars(select(Appeal).where(Appeal.case_id == case.id)).first()
             history = list(s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
             claimant = s.get(Staff, case.claimed_by) if case.claimed_by else None
@@ -113,7 +113,7 @@ class CaseFiles:
             v = s.get(Violation, case.violation_id)
             if v is not None and v.evidence:
                 out.append(Piece(f"Evidence excerpt of violation {v.id} ({v.surface})", self.cipher.decrypt(v.evidence)))
-        for i, r in enumerate(s.scalars(select(MisuseReport).where(MisuseReport.case_id == case.id).order_by(MisuseReport.id)), 1):
+        for i, r in enumerate(_reports(s, case.id), 1):
             # Shown masked on the page; only this audited view shows the link or identifier as given.
             out.append(Piece(f"Report {i}: what was reported", self.cipher.decrypt(r.target)))
             if r.content:
@@ -127,13 +127,17 @@ class CaseFiles:
 
     def _contacts(self, s: Session, case: Case) -> list[Piece]:
         out = []
-        for i, r in enumerate(s.scalars(select(MisuseReport).where(MisuseReport.case_id == case.id).order_by(MisuseReport.id)), 1):
+        for i, r in enumerate(_reports(s, case.id), 1):
             if r.contact:
                 out.append(Piece(f"Reporter {i}", self.cipher.decrypt(r.contact)))
         appeal = s.scalars(select(Appeal).where(Appeal.case_id == case.id)).first()
         if appeal is not None and appeal.contact:
             out.append(Piece("Appellant", self.cipher.decrypt(appeal.contact)))
         return out
+
+
+def _reports(s: Session, case_id: int) -> list[MisuseReport]:
+    return list(s.scalars(select(MisuseReport).where(MisuseReport.case_id == case_id).order_by(MisuseReport.id)))
 
 
 def age(now: datetime, then: datetime) -> str:

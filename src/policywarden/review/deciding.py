@@ -167,7 +167,8 @@ class Decisions:
         except LedgerError as exc:
             raise DecisionRefused(str(exc)) from None
         with self.read() as s:
-            found = s.scalar(select(Subject.id).where(Subject.kind == key.kind, Subject.scope == key.scope, Subject.ref == key.ref))
+            found = s.scalar(select(Subject.id).where(Subject.kind == key.kind, Subject.scope == key.scope,
+                                                      Subject.ref == key.ref))
         if found is None and key.kind == "user":
             raise DecisionRefused(f"There is no record of {key}: check the account on its page first.")
         return str(key)

@@ -105,7 +105,8 @@ class CaseIntake:
             add_event(s, case.id, now, data.get("decided_by") or "system", "decided_elsewhere",
                       {"event": event, "action_id": data.get("id")})
             if case.kind == "approval" and not any(awaits_person(a) for a in linked_actions(s, case)):
-                case.status, case.outcome, case.decided_by, case.decided_at = "closed", "resolved_elsewhere", data.get("decided_by"), now
+                case.status, case.outcome, case.decided_at = "closed", "resolved_elsewhere", now
+                case.decided_by = data.get("decided_by")
                 case.claimed_by = case.claim_expires_at = case.proposal = None
                 case.time_to_decision_s = int((now - case.created_at).total_seconds())
                 case.updated_at = now

@@ -22,7 +22,8 @@ class ReviewSettings(BaseSettings):
     console_idle_minutes: int = Field(30, ge=1, le=24 * 60, description="a session ends after this long unused")
     console_absolute_hours: int = Field(12, ge=1, le=24 * 7, description="a session ends this long after log-in")
     claim_minutes: int = Field(30, ge=1, le=24 * 60, description="a claim on a case lapses after this long")
-    login_failures_per_account: int = Field(5, ge=1, description="failed log-ins in 15 minutes that lock an account for 15 minutes")
+    login_failures_per_account: int = Field(
+        5, ge=1, description="failed log-ins in 15 minutes that lock an account for 15 minutes")
     login_failures_per_address: int = Field(20, ge=1, description="failed log-ins from one address in 15 minutes that block it")
     reports_per_hour: int = Field(10, ge=1, description="misuse reports and appeals one address may file an hour")
 
