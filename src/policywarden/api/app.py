@@ -10,6 +10,8 @@ from fastapi.openapi.utils import get_openapi
 
 from .. import __version__
 from ..settings import Settings, get_settings
+from ..proxy import lifecycle as proxy_lifecycle
+from ..proxy.routes import router as proxy_router
 from ..services import Services
 from ..review.service import Review
 from ..warden import Warden
@@ -49,8 +51,10 @@ def create_app(settings: Settings | None = None, warden: Warden | None = None) -
         log.info("serving policy %s with model %s", app.state.warden.policy.ref, app.state.warden.model_version)
         webhook_delivery.start(app)  # does nothing when settings.webhook_worker is false
         background.start(app)
+        await proxy_lifecycle.start(app)  # after the Warden and enforcement exist
         app.state.review = Review(services, app.state.warden.policy)  # the console, the public forms, reports and appeals
         yield
+        await proxy_lifecycle.stop(app)
         await background.stop(app)
         await webhook_delivery.stop(app)  # waits up to 10 s for requests in flight
 
@@ -64,6 +68,7 @@ def create_app(settings: Settings | None = None, warden: Warden | None = None) -
     app.state.rate_limiter = RateLimiter()
     errors.install(app)
     app.include_router(moderations_router, tags=["moderation"])
+    app.include_router(proxy_router)
     app.include_router(enforcement_router)
     app.include_router(webhooks_router)
     app.include_router(info_router)
