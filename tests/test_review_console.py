@@ -195,6 +195,16 @@ def test_reports_and_appeals_over_the_api_and_no_text_in_the_log(env):
     bad = api.post("/v1/reports", json={"target_kind": "content", "target": "x", "category": "made.up"})
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "category"
     assert api.post("/v1/reports", json={"target_kind": "content", "target": "x" * 2001}).status_code == 400
+    # Ten reports an hour from one address (the server trusts X-Forwarded-For from loopback, as
+    # behind a local reverse proxy); the eleventh is refused, another address is not.
+    one = {"X-Forwarded-For": "198.51.100.7"}
+    for i in range(10):
+        assert api.post("/v1/reports", json={"target_kind": "account", "target": f"spammer {i}"}, headers=one).status_code == 201
+    limited = api.post("/v1/reports", json={"target_kind": "account", "target": "spammer"}, headers=one)
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
+    assert limited.json()["error"]["code"] == "rate_limited"
+    other = {"X-Forwarded-For": "198.51.100.8"}
+    assert api.post("/v1/reports", json={"target_kind": "account", "target": "spammer"}, headers=other).status_code == 201
 
     (warn,) = sv.ledger.record(report(user("u_appellant"))).actions
     token = appeal_tokens(sv.secret).issue(warn["id"])

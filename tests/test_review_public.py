@@ -156,3 +156,26 @@ def test_a_reporter_follows_the_report_and_an_upheld_report_records_a_violation(
     assert case.subject == "user:0:u_spammer" and case.violation_id == v.id
     # No escalation case for what a person has just decided.
     assert open_cases(desk, "escalation") == []
+
+
+def test_what_the_public_wrote_is_deleted_after_the_retention_period(desk):
+    kept = desk.rv.reports.file(ReportIn("content", "https://chat.example/c/1", "unsure", content="open case text"), "10.0.0.1")
+    closed = desk.rv.reports.file(ReportIn("content", "https://chat.example/c/2", "unsure", content="closed case text",
+                                           contact="me@example.org"), "10.0.0.1")
+    (action,) = desk.ledger.record(report(user("u_held"))).actions
+    desk.rv.appeals.file(desk.rv.tokens.issue(action["id"]), "please look again", "", "10.0.0.1")
+    (appeal,) = open_cases(desk, "appeal")
+    for case_id, outcome in ((closed.case_id, "dismiss"), (appeal.id, "uphold")):
+        desk.claim("ann", case_id)
+        desk.decide("ann", case_id, Decision(outcome, "protect.harassment", "seen"))
+    desk.ledger.set_legal_hold(user("u_held"), "court order", "person:dpo")
+    assert desk.rv.purge() == {"reports": 0, "appeals": 0}  # not old enough
+    desk.clock.advance(days=91)
+    assert desk.rv.purge() == {"reports": 1, "appeals": 0}  # the appeal's account is on hold
+    assert [p.text for p in desk.rv.cases.reveal(closed.case_id, "person:ann").revealed] == [
+        "(removed after the retention period)"]
+    assert "open case text" in [p.text for p in desk.rv.cases.reveal(kept.case_id, "person:ann").revealed]
+    desk.ledger.set_legal_hold(user("u_held"), None, "person:dpo")
+    assert desk.rv.purge() == {"reports": 0, "appeals": 1}
+    assert desk.rv.purge() == {"reports": 0, "appeals": 0}
+    assert desk.rv.cases.load(appeal.id).hidden == 0

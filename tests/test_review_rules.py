@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from policywarden.review.decision_rules import ActionState, Decision, Effect, check, effects, needs_second_review
+from policywarden.review.decision_rules import (ActionState, Decision, Effect, check, effects, needs_second_review,
+                                                outcomes_for)
 from policywarden.review.eligibility import CaseFacts, Reviewer, may_decide, may_see, refusal
 from policywarden.review.priority import Priority, priority, queue_key
 from policywarden.review.report_rules import ReportIn, problems, same_thing
@@ -94,6 +95,15 @@ def test_a_decision_needs_an_outcome_a_category_and_a_reason():
     assert "category" in check("report", Decision("confirm", "made.up", "x"), CATS)
     assert "reason" in check("appeal", Decision("uphold", "minors.csam", "  "), CATS)
     assert "2000" in check("appeal", Decision("uphold", "minors.csam", "x" * 2001), CATS)
+
+
+def test_rejecting_actions_is_offered_only_while_some_await_a_person():
+    pending, active = ActionState(1, "suspend", "pending"), ActionState(2, "restrict", "active")
+    assert outcomes_for("escalation", [pending, active]) == ("confirm", "reduce", "dismiss")
+    assert outcomes_for("escalation", [active]) == ("confirm", "dismiss")
+    assert outcomes_for("approval", [ActionState(3, "suspend", "active", interim=True)]) == ("confirm", "reduce", "dismiss")
+    assert check("escalation", Decision("reduce", "protect.harassment", "x"), CATS, [active]) == "Choose an outcome."
+    assert check("escalation", Decision("reduce", "protect.harassment", "x"), CATS, [pending]) is None
 
 
 def test_terminations_and_child_safety_need_a_second_reviewer():

@@ -150,7 +150,7 @@ def test_an_account_appeals_and_another_reviewer_overturns(site, new_page, shoot
     expect(bob.locator("figure.content")).to_contain_text("We sell tutoring")
     bob.get_by_label("Overturn: lift the action and void its strike").check()
     bob.get_by_label("Policy category the decision rests on").select_option("empower.academic_dishonesty")
-    bob.get_by_label("Reason (recorded, and shown if the decision is appealed)").fill("Tutoring service; no violation.")
+    bob.get_by_label("Reason (recorded with the decision)").fill("Tutoring service; no violation.")
     shoot(bob, "appeal-case")
     bob.get_by_role("button", name="Record decision").click()
     expect(bob.get_by_role("status")).to_have_text("Decision recorded and carried out.")

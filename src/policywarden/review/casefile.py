@@ -18,8 +18,12 @@ from ..store.models import Violation
 from ..store.review_models import Appeal, Case, CaseEvent, MisuseReport, Staff
 from ..store.types import utcnow
 from .cases import linked_actions
+from .decision_rules import ActionState, outcomes_for
 from .eligibility import CaseFacts
 from .queue import CaseNotFound
+
+
+REMOVED = "(removed after the retention period)"
 
 
 @dataclass
@@ -40,6 +44,7 @@ class CaseFile:
     reports: list[dict]
     appeal: dict | None
     history: list[CaseEvent]
+    outcomes: tuple[str, ...]  # open to the decision
     hidden: int  # how many pieces of content a reveal would show
     contacts: int  # how many contact details a reveal would show
     revealed: list[Piece] = field(default_factory=list)
@@ -67,7 +72,10 @@ class CaseFiles:
                 raise CaseNotFound(case_id)
             f = facts(s, case)
             v = s.get(Violation, case.violation_id) if case.violation_id else None
-            actions = [action_dict(a, case.subject or "") for a in linked_actions(s, case)]
+            linked = linked_actions(s, case)
+            actions = [action_dict(a, case.subject or "") for a in linked]
+            outcomes = outcomes_for(case.kind, [ActionState(a.id, a.kind, a.status, bool(a.interim), a.violation_id)
+                                                for a in linked])
             reports = _reports(s, case.id)
             appeal = s.scalars(select(Appeal).where(Appeal.case_id == case.id)).first()
             history = list(s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
@@ -79,15 +87,16 @@ class CaseFiles:
                          "reporting": v.reporting, "masked": v.evidence_masked or {}, "has_evidence": v.evidence is not None,
                          "created_at": v.created_at}
         report_rows = [{"id": r.id, "kind": r.target_kind, "category": r.category, "created_at": r.created_at,
-                        "target": mask(self.cipher.decrypt(r.target))[0], "has_content": r.content is not None,
+                        "target": mask(self.cipher.decrypt(r.target))[0] if r.target else REMOVED,
+                        "has_content": r.content is not None,
                         "has_description": r.description is not None, "has_contact": r.contact is not None}
                        for r in reports]
         hidden = (1 if violation and violation["has_evidence"] else 0) + sum(
-            (r.content is not None) + (r.description is not None) for r in reports) + (1 if appeal else 0)
+            (r.content is not None) + (r.description is not None) for r in reports) + (1 if appeal and appeal.statement else 0)
         contacts = sum(r.contact is not None for r in reports) + (1 if appeal and appeal.contact else 0)
         appeal_row = {"created_at": appeal.created_at, "has_contact": appeal.contact is not None} if appeal else None
         return CaseFile(case, f, claimant.username if claimant else None, violation, actions, report_rows, appeal_row,
-                        history, hidden, contacts)
+                        history, outcomes, hidden, contacts)
 
     def reveal(self, case_id: int, actor: str, contacts: bool = False) -> CaseFile:
         """The case with its content (or its contact details) decrypted; the view is audited
@@ -115,13 +124,13 @@ class CaseFiles:
                 out.append(Piece(f"Evidence excerpt of violation {v.id} ({v.surface})", self.cipher.decrypt(v.evidence)))
         for i, r in enumerate(_reports(s, case.id), 1):
             # Shown masked on the page; only this audited view shows the link or identifier as given.
-            out.append(Piece(f"Report {i}: what was reported", self.cipher.decrypt(r.target)))
+            out.append(Piece(f"Report {i}: what was reported", self.cipher.decrypt(r.target) if r.target else REMOVED))
             if r.content:
                 out.append(Piece(f"Report {i}: the content", self.cipher.decrypt(r.content)))
             if r.description:
                 out.append(Piece(f"Report {i}: the reporter's description", self.cipher.decrypt(r.description)))
         appeal = s.scalars(select(Appeal).where(Appeal.case_id == case.id)).first()
-        if appeal is not None:
+        if appeal is not None and appeal.statement:
             out.append(Piece("The appellant's statement", self.cipher.decrypt(appeal.statement)))
         return out
 

@@ -61,7 +61,7 @@ class Decisions:
                 raise DecisionRefused(reason)
             states = [_state(a) for a in linked_actions(s, case)]
             kind, child_safety = case.kind, case.child_safety
-        if problem := check(kind, decision, self.categories):
+        if problem := check(kind, decision, self.categories, states):
             raise DecisionRefused(problem)
         if kind == "report" and decision.outcome == "confirm" and decision.subject:
             decision = replace(decision, subject=self._existing_subject(decision.subject))

@@ -70,9 +70,21 @@ class Effect:
     category: str | None = None
 
 
-def check(kind: str, decision: Decision, known_categories: Sequence[str]) -> str | None:
+def awaits_person(a: ActionState) -> bool:
+    return a.status == "pending" or (a.status == "active" and a.interim)
+
+
+def outcomes_for(kind: str, actions: Sequence[ActionState]) -> tuple[str, ...]:
+    """The outcomes open on a case: rejecting actions only while some await a person."""
+    outcomes = OUTCOMES.get(kind, ())
+    if not any(awaits_person(a) for a in actions):
+        outcomes = tuple(o for o in outcomes if o != "reduce")
+    return outcomes
+
+
+def check(kind: str, decision: Decision, known_categories: Sequence[str], actions: Sequence[ActionState] = ()) -> str | None:
     """What is wrong with a decision, in words for the reviewer; None when it is complete."""
-    if decision.outcome not in OUTCOMES.get(kind, ()):
+    if decision.outcome not in outcomes_for(kind, actions):
         return "Choose an outcome."
     if decision.category not in known_categories:
         return "Choose the policy category the decision rests on."
@@ -110,7 +122,7 @@ def effects(kind: str, decision: Decision, violation_id: int | None, actions: Se
             return [Effect("approve", a.id) for a in live if a.status == "pending"] + [
                 Effect("confirm", a.id) for a in live if a.status == "active" and a.interim]
         if outcome == "reduce":
-            return _undo(a for a in live if a.status == "pending" or a.interim)
+            return _undo(a for a in live if awaits_person(a))
         if violation_id is not None:
             return [Effect("overturn", violation_id)]
         return _undo(live)

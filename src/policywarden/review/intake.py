@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ..store.models import EnforcementAction, Violation
+from ..store.models import Violation
 from ..store.review_models import Case
 from ..store.types import utcnow
 from . import context
@@ -26,10 +26,6 @@ from .tokens import AppealTokens
 
 APPEALABLE = ("warn", "restrict", "suspend", "terminate")
 DECISIONS = ("action.approved", "action.rejected", "action.lifted", "action.confirmed", "subject.reinstated")
-
-
-def awaits_person(a: EnforcementAction) -> bool:
-    return a.status == "pending" or (a.status == "active" and a.interim)
 
 
 class CaseIntake:
@@ -104,7 +100,8 @@ class CaseIntake:
                 continue
             add_event(s, case.id, now, data.get("decided_by") or "system", "decided_elsewhere",
                       {"event": event, "action_id": data.get("id")})
-            if case.kind == "approval" and not any(awaits_person(a) for a in linked_actions(s, case)):
+            if case.kind == "approval" and not any(a.status == "pending" or (a.status == "active" and a.interim)
+                                                   for a in linked_actions(s, case)):
                 case.status, case.outcome, case.decided_at = "closed", "resolved_elsewhere", now
                 case.decided_by = data.get("decided_by")
                 case.claimed_by = case.claim_expires_at = case.proposal = None

@@ -15,6 +15,7 @@ from .intake import CaseIntake
 from .lookup import Lookup
 from .queue import Queue
 from .reports import Reports
+from .retention import purge_public_text
 from .sessions import SessionStore
 from .settings import ReviewSettings
 from .staff import StaffStore
@@ -62,3 +63,9 @@ class Review:
         self.appeals = Appeals(read, write, cipher, self.tokens, throttles, settings, clock)
         self.lookup = Lookup(read, services.ledger)
         self.clock = clock
+        self._write, self._retention = write, services.enforcement_config.retention_period
+
+    def purge(self) -> dict:
+        """Delete reporters' and appellants' text past the evidence retention period (run it
+        beside `Ledger.purge`)."""
+        return purge_public_text(self._write, self.clock(), self._retention)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from ..review.decision_rules import OUTCOMES, Decision
+from ..review.decision_rules import Decision
 from ..review.deciding import DecisionRefused
 from ..review.eligibility import may_see, refusal
 from ..review.queue import CaseNotFound
@@ -78,7 +78,7 @@ def _case_page(request: Request, caller: Caller, file, status: int = 200, error:
     why_not = refusal(caller.reviewer, file.facts, now)
     return render(
         request, "case.html", status, caller=caller, file=file, case=case, kinds=KIND_LABELS, now=now,
-        outcomes=OUTCOMES[case.kind], categories=rv.policy.categories, why_not=why_not,
+        outcomes=file.outcomes, categories=rv.policy.categories, why_not=why_not,
         mine=file.facts.claimed_by == caller.staff.actor, note=NOTES.get(request.query_params.get("note", "")),
         error=error, form=form or {}, can_decide=caller.can(Can.DECIDE),
     )
