@@ -48,3 +48,18 @@ def test_unreachable_database_is_a_clear_error():
 
     with pytest.raises(DatabaseError, match="cannot migrate"):
         upgrade("postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_verified_keys_are_cached_briefly_and_revocation_here_is_immediate(tmp_path):
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    upgrade(url)
+    mine = KeyStore(sessions(url), sessions(url, write=True), cache_seconds=60)
+    other = KeyStore(sessions(url), sessions(url, write=True))  # another process, in effect
+    key, info = mine.create("svc")
+    assert mine.verify(key).id == info.id
+    other.revoke(info.id)
+    assert other.verify(key) is None
+    assert mine.verify(key).id == info.id  # still remembered here, for at most cache_seconds
+    key2, info2 = mine.create("svc2")
+    mine.verify(key2)
+    assert mine.revoke(info2.id) and mine.verify(key2) is None

@@ -107,7 +107,7 @@ class Services:
 
     @cached_property
     def keys(self) -> KeyStore:
-        return KeyStore(sessions(self.url), sessions(self.url, write=True))
+        return KeyStore(sessions(self.url), sessions(self.url, write=True), self.settings.key_cache_seconds)
 
     @cached_property
     def tenants(self) -> Tenants:

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
         default_factory=list, description="Fernet keys for evidence at rest, newest first; default: derived from the secret"
     )
 
+    key_cache_seconds: float = Field(
+        5.0, ge=0, description="a valid API key is remembered this long per process; a revocation elsewhere takes up to this to bite"
+    )
+
     # Enforcement.
     enforcement_config: str | None = Field(None, description="YAML file: strike weights, decay, ladder, human review")
     webhook_worker: bool = Field(True, description="deliver queued webhooks from the server process")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -56,10 +57,13 @@ class KeyStore:
     """`write` sessions take the write lock up front on SQLite (see store.db): changes append
     to the audit chain, which must not fork."""
 
-    def __init__(self, session_factory: sessionmaker[Session], write: sessionmaker[Session] | None = None):
+    def __init__(self, session_factory: sessionmaker[Session], write: sessionmaker[Session] | None = None,
+                 cache_seconds: float = 0.0):
         self.sessions = session_factory
         self.write = write or session_factory
+        self.cache_seconds = cache_seconds
         self._created = False  # once a key exists it always has: no need to ask again
+        self._cache: dict[str, tuple[KeyInfo, float]] = {}
 
     def create(self, name: str, role: str = "client", project_id: int | None = None, actor: str = "operator") -> tuple[str, KeyInfo]:
         """Returns the key (shown once) and its record."""
@@ -94,16 +98,29 @@ class KeyStore:
             return key, _info(row)
 
     def verify(self, key: str) -> KeyInfo | None:
-        """The active key's record, or None. Looked up by digest, so the key never meets a comparison."""
+        """The active key's record, or None. Looked up by digest, so the key never meets a comparison.
+
+        A valid key is remembered for `cache_seconds`, so a busy client costs no query per call;
+        a revocation made in another process therefore takes up to that long to bite."""
+        digest = _digest(key)
+        hit = self._cache.get(digest)
+        now = time.monotonic()
+        if hit is not None and hit[1] > now and (hit[0].expires_at is None or hit[0].expires_at > utcnow()):
+            return hit[0]
         with self.sessions() as s:
             row = s.scalar(
                 select(ApiKey).where(
-                    ApiKey.key_sha256 == _digest(key),
+                    ApiKey.key_sha256 == digest,
                     ApiKey.revoked_at.is_(None),
                     or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > utcnow()),
                 )
             )
-            return _info(row) if row else None
+            info = _info(row) if row else None
+        if info is not None:
+            if len(self._cache) >= 10_000:
+                self._cache.clear()
+            self._cache[digest] = (info, now + self.cache_seconds)
+        return info
 
     def any_active(self) -> bool:
         with self.sessions() as s:
@@ -129,6 +146,7 @@ class KeyStore:
             if row is None or row.revoked_at is not None:
                 return False
             row.revoked_at = utcnow()
+            self._cache.pop(row.key_sha256, None)
             audit.append(s, actor, "key.revoked", f"key:{key_id}", None, {})
             return True
 
