@@ -240,3 +240,16 @@ def test_a_report_filed_in_the_form_has_a_status_page(env):
     forged = Console(server.base_url)
     assert forged.post("/report", {"form_token": "x", "target_kind": "account", "target": "y", "category": "unsure"},
                        csrf=False).status_code == 403
+
+
+def test_plain_http_cookies_are_an_explicit_opt_out():
+    from fastapi.responses import Response
+
+    from policywarden.web.security import CookiePolicy
+
+    for secure, name in ((True, "__Host-pw_session"), (False, "pw_session")):
+        policy, response = CookiePolicy(secure), Response()
+        policy.set(response, policy.session, "t")
+        header = response.headers["set-cookie"].lower()
+        assert policy.session == name and header.startswith(name.lower() + "=t;")
+        assert ("; secure" in header) is secure and "httponly" in header and "samesite=strict" in header
