@@ -24,7 +24,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # not session: its event loop must stop before other tests use asyncio
 def browser():
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):

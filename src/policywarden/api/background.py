@@ -16,6 +16,9 @@ async def _purge_forever(app: FastAPI, every_s: float) -> None:
     while True:
         try:
             counts = await asyncio.to_thread(app.state.services.ledger.purge)
+            review = getattr(app.state, "review", None)
+            if review is not None:  # reporters' and appellants' text in closed cases
+                counts |= await asyncio.to_thread(review.purge)
             log.info("retention purge: %s", counts)
         except Exception as exc:  # the database may be down; try again next time
             log.error("retention purge failed: %s", type(exc).__name__)

@@ -202,7 +202,13 @@ def audit_list(subject: str | None = typer.Option(None, "--subject"), limit: int
 def purge(database_url: str | None = DB_OPT) -> None:
     """Delete evidence past its retention period (unless on legal hold), old idempotency keys
     and old finished webhook deliveries. Run it daily, e.g. from cron."""
-    counts = services(database_url).ledger.purge()
+    from ..review.retention import purge_public_text
+    from ..store.db import sessions
+    from ..store.types import utcnow
+
+    sv = services(database_url)
+    counts = sv.ledger.purge()
+    counts |= purge_public_text(sessions(sv.url, write=True), utcnow(), sv.enforcement_config.retention_period)
     console.print("purged: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
 
 
