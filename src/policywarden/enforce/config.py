@@ -11,8 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..config_files import load_model
 
 ActionName = Literal["warn", "restrict", "suspend", "terminate"]
 SEVERITY_ORDER = ("warn", "restrict", "suspend", "terminate")
@@ -131,18 +132,4 @@ class EnforcementConfigError(ValueError):
 def load_enforcement_config(path: str | Path | None) -> EnforcementConfig:
     if not path:
         return EnforcementConfig()
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise EnforcementConfigError(f"{p}: cannot read the enforcement config: {exc.strerror}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise EnforcementConfigError(f"{p}: not valid YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(data, dict):
-        raise EnforcementConfigError(f"{p}: the enforcement config must be a mapping")
-    try:
-        return EnforcementConfig.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"]) or "(top)"
-        raise EnforcementConfigError(f"{p}: {where}: {first['msg']}") from None
+    return load_model(path, EnforcementConfig, "enforcement config", EnforcementConfigError)

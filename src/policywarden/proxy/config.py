@@ -21,9 +21,16 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
+from ..config_files import load_model
 from ..settings import Settings
 
 
@@ -124,18 +131,7 @@ def load_upstreams(settings: Settings) -> Upstreams:
     if not path:
         return Upstreams(default)
     p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise ProxyConfigError(f"{p}: cannot read the upstreams file: {exc.strerror}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ProxyConfigError(f"{p}: not valid YAML or JSON: {str(exc).splitlines()[0]}") from None
-    try:
-        parsed = _File.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"]) or "(top)"
-        raise ProxyConfigError(f"{p}: {where}: {first['msg']}") from None
+    parsed = load_model(p, _File, "upstreams file", ProxyConfigError)
     if parsed.default is not None:
         default = parsed.default.upstream(f"{p}: default")
     projects = {pid: e.upstream(f"{p}: projects.{pid}") for pid, e in parsed.projects.items()}

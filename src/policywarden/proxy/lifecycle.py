@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import anyio.to_thread
 from fastapi import FastAPI
 
+from ..api.limits import RateLimiter
 from ..settings import Settings
 from .config import ProxyConfigError, Upstreams, load_upstreams
 from .guard import Guard, Stats
-from .restrictions import MinuteLimiter
 from .upstream import UpstreamClient, build_client
 
 log = logging.getLogger("policywarden.proxy")
@@ -73,7 +73,7 @@ async def start(app: FastAPI) -> None:
         guard=Guard(settings, state.warden, state.enforcement, stats),
         stats=stats,
         slots=Slots(settings.proxy_max_concurrent),
-        limiter=getattr(state, "rate_limiter", None) or MinuteLimiter(),
+        limiter=getattr(state, "rate_limiter", None) or RateLimiter(),
     )
     if upstreams.configured:
         log.info("guard proxy: %s streaming, fail-%s, %d project upstream(s)", settings.proxy_stream_mode,

@@ -15,8 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from ..config_files import read_yaml
 from ..evaluate import OVERALL, EvalInputError, Example, read_examples
 from ..policy.schema import OPENAI_CATEGORIES, Policy
 from .records import Record, hash_split
@@ -33,12 +32,7 @@ def load_mapping(path: str | Path | None) -> dict[str, str]:
     if not path:
         return {}
     p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TrainInputError(f"{p}: cannot read the label mapping: {exc.strerror}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise TrainInputError(f"{p}: not valid YAML or JSON: {str(exc).splitlines()[0]}") from None
+    data = read_yaml(p, "label mapping", TrainInputError)
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, (str, type(None))) for k, v in data.items()):
         raise TrainInputError(f"{p}: the label mapping must map label names to category ids (or none)")
     return {k: (v or "none") for k, v in data.items()}
