@@ -1,6 +1,6 @@
 """Run every benchmark and write benchmarks/RESULTS.md from their JSON.
 
-    python benchmarks/run.py            # speed, policy examples, held-out data
+    python benchmarks/run.py            # speed, policy examples, held-out data, ledger, proxy
     python benchmarks/run.py --report   # only rewrite RESULTS.md from existing JSON
 """
 
@@ -16,7 +16,7 @@ RESULTS = HERE / "results"
 
 
 def run_all() -> None:
-    for script in ("speed.py", "policy_examples.py", "heldout.py"):
+    for script in ("speed.py", "policy_examples.py", "heldout.py", "ledger.py", "proxy.py"):
         print(f"== {script}", flush=True)
         subprocess.run([sys.executable, str(HERE / script)], check=True)
 
@@ -73,7 +73,37 @@ def report() -> str:
         rate = (r["tp"] + r["fp"]) / r["n"]
         rec = f"{r['recall']:.3f}" if r["positives"] else "-"
         lines.append(f"| `{src}` | {r['n']} | {r['positives']} | {rate:.3f} | {rec} | {r['fpr']:.3f} |")
+    lines += ledger_and_proxy()
     return "\n".join(lines) + "\n"
+
+
+def ledger_and_proxy() -> list[str]:
+    lines: list[str] = []
+    if (RESULTS / "ledger.json").exists():
+        lg = json.loads((RESULTS / "ledger.json").read_text())
+        lines += [
+            "", "## Enforcement ledger on PostgreSQL (`benchmarks/ledger.py`)", "",
+            f"Measured {lg['machine']['when']}; each event is a violation with its strike, ladder decision, audit entry and idempotency key, in one transaction.",
+            "", "| figure | value |", "| --- | --- |",
+            f"| events recorded per second, 1 thread / 4 threads (in process) | {lg['record_events_per_second_1_thread']} / {lg['record_events_per_second_4_threads']} |",
+            f"| events per second over `POST /v1/events` (16 clients, 2 workers) | {lg['http_events_per_second_16_clients_2_workers']} |",
+            f"| standing check p50 / p99, in process | {lg['standing_p50_ms']} ms / {lg['standing_p99_ms']} ms |",
+            f"| standing check p50 / p99, `GET /v1/standing` | {lg['http_standing_p50_ms']} ms / {lg['http_standing_p99_ms']} ms |",
+        ]
+    if (RESULTS / "proxy.json").exists():
+        px = json.loads((RESULTS / "proxy.json").read_text())
+        lines += ["", "## Guard proxy (`benchmarks/proxy.py`)", "",
+                  f"Measured {px['machine']['when']}; added latency of the proxy over calling the upstream directly.", "",
+                  "| case | direct p50 | proxy p50 | added p50 | added p99 |", "| --- | ---: | ---: | ---: | ---: |"]
+        for name, row in px["non_streaming"].items():
+            lines.append(f"| non-streaming, {name.replace('_', ' ')} | {row['p50']['direct_ms']} ms | {row['p50']['proxy_ms']} ms | "
+                         f"{row['p50']['added_ms']} ms | {row['p99']['added_ms']} ms |")
+        for mode, rows in px["streaming_ttft"].items():
+            for name, row in rows.items():
+                if isinstance(row, dict) and "p50" in row:
+                    lines.append(f"| time to first token, {mode}, {name.replace('_', ' ')} | {row['p50']['direct_ms']} ms | "
+                                 f"{row['p50']['proxy_ms']} ms | {row['p50']['added_ms']} ms | {row['p99']['added_ms']} ms |")
+    return lines
 
 
 def main() -> None:

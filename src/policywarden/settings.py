@@ -6,10 +6,12 @@ from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from .review.settings import ReviewSettings
 
 
-class Settings(BaseSettings):
+class Settings(ReviewSettings):
     model_config = SettingsConfigDict(env_prefix="POLICYWARDEN_", env_file=".env", extra="ignore")
 
     database_url: str = Field("sqlite:///policywarden.db", description="SQLAlchemy URL: a SQLite file or PostgreSQL")

@@ -33,11 +33,11 @@ def appeal_tokens(secret: bytes) -> AppealTokens:
 
 def case_intake(services: Services) -> CaseIntake:
     """The ledger hook that opens cases (registered in `Services.ledger`)."""
-    return CaseIntake(appeal_tokens(services.secret), ReviewSettings().public_url)
+    return CaseIntake(appeal_tokens(services.secret), services.settings.public_url)
 
 
 def staff_store(services: Services, settings: ReviewSettings | None = None, clock=utcnow) -> StaffStore:
-    settings = settings or ReviewSettings()
+    settings = settings or services.settings
     url = services.url
     return StaffStore(sessions(url), sessions(url, write=True), Throttles(derive(services.secret, "review-throttle")),
                       settings, clock)
@@ -47,7 +47,7 @@ class Review:
     """Everything the console and the public forms use."""
 
     def __init__(self, services: Services, policy: Policy, settings: ReviewSettings | None = None, clock=utcnow):
-        self.settings = settings = settings or ReviewSettings()
+        self.settings = settings = settings or services.settings
         self.policy = policy
         url, secret, cipher = services.url, services.secret, services.cipher
         read, write = sessions(url), sessions(url, write=True)

@@ -1,5 +1,6 @@
-"""Settings of the console, the public forms and the review queue, from `POLICYWARDEN_*`
-environment variables like every other setting (kept here, beside the code that reads them)."""
+"""Settings of the console, the public forms and the review queue, kept beside the code that
+reads them. The server's one `Settings` object inherits them, so they come from the same
+`POLICYWARDEN_*` variables and `.env` file as every other setting."""
 
 from __future__ import annotations
 
