@@ -86,13 +86,7 @@ class Decisions:
         now = self.clock()
         with self.write.begin() as s:
             row = self._find_for_update(s, subject)
-            lifted = []
-            for a in self._binding(s, row.id, now):
-                before = a.status
-                a.status = "lifted" if before == "active" else "rejected"
-                a.decided_by, a.decided_at = actor, now
-                s.add(ActionEvent(action_id=a.id, at=now, from_status=before, to_status=a.status, actor=actor, reason=reason))
-                lifted.append(a.id)
+            lifted = [_withdraw(s, a, actor, reason, now) for a in self._binding(s, row.id, now)]
             r = EnforcementAction(subject_id=row.id, kind="reinstate", status="active", reason=reason, restrictions={},
                                   created_by=actor, created_at=now, effective_at=now, decided_by=actor, decided_at=now)
             s.add(r)
@@ -115,14 +109,9 @@ class Decisions:
             subject = s.scalars(select(Subject).where(Subject.id == v.subject_id).with_for_update()).one()
             s.execute(update(Strike).where(Strike.violation_id == v.id, Strike.voided_at.is_(None))
                       .values(voided_at=now, void_reason=reason[:500]))
-            lifted = []
-            for a in s.scalars(select(EnforcementAction).where(EnforcementAction.violation_id == v.id,
-                                                               EnforcementAction.status.in_(("pending", "active")))):
-                before = a.status
-                a.status = "lifted" if before == "active" else "rejected"
-                a.decided_by, a.decided_at = actor, now
-                s.add(ActionEvent(action_id=a.id, at=now, from_status=before, to_status=a.status, actor=actor, reason=reason))
-                lifted.append(a.id)
+            caused = s.scalars(select(EnforcementAction).where(EnforcementAction.violation_id == v.id,
+                                                               EnforcementAction.status.in_(("pending", "active"))))
+            lifted = [_withdraw(s, a, actor, reason, now) for a in caused]
             name = str(self._key(subject))
             audit.append(s, actor, "violation.overturned", name, v.policy_revision,
                          {"violation_id": v.id, "lifted": lifted, "reason": reason})
@@ -143,3 +132,12 @@ class Decisions:
 def _require_person(actor: str) -> None:
     if not actor.startswith("person:") or len(actor) <= len("person:"):
         raise LedgerError("this decision needs a person: actor must be 'person:NAME'")
+
+
+def _withdraw(s: Session, a: EnforcementAction, actor: str, reason: str, now) -> int:
+    """Lift an action in force, or reject one still awaiting approval, with its history."""
+    before = a.status
+    a.status = "lifted" if before == "active" else "rejected"
+    a.decided_by, a.decided_at = actor, now
+    s.add(ActionEvent(action_id=a.id, at=now, from_status=before, to_status=a.status, actor=actor, reason=reason))
+    return a.id
