@@ -112,8 +112,7 @@ async def standing_for_user(request: Request, user: str | None = None) -> dict:
         subjects.append(enforcement.end_user(key.project_id if key else None, user))
     if not subjects:
         raise ApiError(400, "Name an end user with ?user=, or call with an API key.", param="user", code="missing_subject")
-    ledger = enforcement.ledger
-    each = await _call(lambda: [ledger.standing([s]) for s in subjects])
+    each = await _call(enforcement.ledger.standings, subjects)
     return {**worst(each).to_dict(), "subjects": [s.to_dict() for s in each]}
 
 

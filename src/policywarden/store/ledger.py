@@ -224,11 +224,16 @@ class Ledger(Decisions, PrivacyOps):
     # ---- reading ----------------------------------------------------------------------
 
     def standing(self, subjects: Sequence[SubjectKey]) -> Standing:
-        """The binding standing among the subjects (e.g. a key, its project, an end user):
-        one indexed query."""
-        now = self.clock()
+        """The binding standing among the subjects (e.g. a key, its project, an end user)."""
         if not subjects:
             return Standing("", True, "good")
+        return worst(self.standings(subjects))
+
+    def standings(self, subjects: Sequence[SubjectKey]) -> list[Standing]:
+        """Each subject's own standing, in the order given: one indexed query for them all."""
+        now = self.clock()
+        if not subjects:
+            return []
         match = or_(*[and_(Subject.kind == k.kind, Subject.scope == k.scope, Subject.ref == k.ref) for k in subjects])
         with self.read() as s:
             rows = s.execute(
@@ -240,7 +245,7 @@ class Ledger(Decisions, PrivacyOps):
         for a, kind, scope, ref in rows:
             name = str(SubjectKey(kind, scope, ref))
             by_subject.setdefault(name, []).append(_view(a, name))
-        return worst(standing_from(name, views, now) for name, views in by_subject.items())
+        return [standing_from(name, views, now) for name, views in by_subject.items()]
 
     def subject_record(self, key: SubjectKey, with_evidence: bool = False) -> dict:
         now = self.clock()
