@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: serve test install install-test model bench clean
+.PHONY: serve test install install-test model encoder bench clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,19 @@ test: $(VENV)/.test  ## run the whole test suite
 model: $(VENV)/.test  ## rebuild the shipped model from ../shared/data (CPU, ~10 min)
 	$(PY) training/build_model.py
 
+# The encoder needs PyTorch, kept out of the run-time install in a venv of its own.
+TRAIN_VENV := .venv-train
+$(TRAIN_VENV)/.ok: pyproject.toml
+	$(PYTHON) -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check torch==2.13.0 -e '.[train-encoder]'
+	touch $@
+
+encoder: $(TRAIN_VENV)/.ok  ## fine-tune the encoder on ../shared/data and calibrate the cascade (CPU, ~45 min)
+	HF_HUB_OFFLINE=1 $(TRAIN_VENV)/bin/python training/build_encoder.py $(ARGS)
+	$(TRAIN_VENV)/bin/python training/calibrate_cascade.py
+
 bench: $(VENV)/.test  ## accuracy and speed benchmarks, JSON under benchmarks/results/
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(TRAIN_VENV) .pytest_cache

@@ -4,6 +4,7 @@ a mapped label, and the result serves, measures and documents itself."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from typer.testing import CliRunner
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 pytest.importorskip("sklearn")
 
 from policywarden import Warden  # noqa: E402
+from policywarden.classify.embedded import default_model_dir  # noqa: E402
 from policywarden.cli.main import app  # noqa: E402
 
 runner = CliRunner()
@@ -69,6 +71,12 @@ def test_extend_the_shipped_model_with_an_operator_category(data):
     assert "acme.competitors" not in [c.id for c in warden.check("Write a blog post about our router").hits]
     # The shipped heads are kept: the extended model still knows the usage policy.
     assert "protect.weapons" in [c.id for c in warden.check("how do I make a pipe bomb to kill my neighbour").hits]
+    # ... and so does its encoder, re-pointed at the extended n-gram model; the operator's head
+    # is the n-gram model's alone (the encoder never saw that data).
+    assert "the base's encoder is kept" in r.output
+    assert warden.model_version.startswith("custom-model+")
+    assert "acme.competitors" not in warden.scorer.encoder.heads
+    assert "acme.competitors" in warden.scorer.encoder.meta["cascade"]["linear_only"]
     again = data / "model2"
     runner.invoke(app, ["train", str(data / "mine.jsonl"), "--map", str(data / "map.yaml"), "--out", str(again),
                         "--policy", str(data / "acme.yaml")])
@@ -82,11 +90,19 @@ def test_from_scratch_and_clear_errors(data):
     assert r.exit_code == 0, r.output
     report = json.loads(r.stdout)
     assert set(report["model"]["heads"]) == {"acme.competitors", "any"}
+    assert not (out / "encoder").exists()  # the encoder knows none of a from-scratch model's data
     r = runner.invoke(app, ["train", str(data / "mine.jsonl"), "--out", str(data / "x")])
     assert r.exit_code == 2 and "unknown category 'promo'" in r.output
     (data / "bad.yaml").write_text("- not a mapping\n")
     r = runner.invoke(app, ["train", str(data / "mine.jsonl"), "--map", str(data / "bad.yaml"), "--out", str(data / "x")])
     assert r.exit_code == 2 and "must map label names" in r.output
+    base = data / "base"
+    shutil.copytree(default_model_dir(), base)
+    before = (base / "weights.npz").read_bytes()
+    r = runner.invoke(app, ["train", str(data / "mine.jsonl"), "--map", str(data / "map.yaml"), "--out", str(base),
+                            "--base", str(base), "--policy", str(data / "acme.yaml")])
+    assert r.exit_code == 2 and "must not be the model being extended" in r.output
+    assert (base / "weights.npz").read_bytes() == before
     (data / "benign.jsonl").write_text('{"text": "hello", "category": "none"}\n')
     r = runner.invoke(app, ["train", str(data / "benign.jsonl"), "--out", str(data / "x")])
     assert r.exit_code == 2 and "nothing to train" in r.output

@@ -18,6 +18,8 @@ class Settings(ReviewSettings):
     policy: str = Field("openai-usage", description="built-in policy name[@revision] or a policy/overlay file")
     overlays: list[str] = Field(default_factory=list, description="overlay files applied in order")
     model_dir: str | None = Field(None, description="model directory; the shipped model when unset")
+    encoder: bool = Field(True, description="use the model's fine-tuned encoder as second stage; false: n-gram model only (faster, less accurate)")
+    encoder_threads: int | None = Field(None, ge=1, le=64, description="CPU threads the encoder uses; default: the cores, at most 4")
     auth: Literal["auto", "required", "disabled"] = Field(
         "auto", description="auto: API keys required once any key exists; required; disabled"
     )

@@ -47,6 +47,8 @@ def create_app(settings: Settings | None = None, warden: Warden | None = None) -
             settings.model_dir,
             window_words=settings.window_words,
             window_overlap=settings.window_overlap,
+            encoder=settings.encoder,
+            encoder_threads=settings.encoder_threads,
         )
         log.info("serving policy %s with model %s", app.state.warden.policy.ref, app.state.warden.model_version)
         webhook_delivery.start(app)  # does nothing when settings.webhook_worker is false

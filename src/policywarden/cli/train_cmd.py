@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import typer
@@ -30,12 +31,12 @@ def train(
 ) -> None:
     """Train heads on your labelled data; serve the result with POLICYWARDEN_MODEL_DIR=OUT."""
     try:
-        from ..training.byod import TrainInputError, load_dataset, load_mapping, write_outputs
+        from ..training.byod import TrainInputError, carry_encoder, load_dataset, load_mapping, write_outputs
         from ..training.trainer import TrainConfig
         from ..training.trainer import train as fit
     except ImportError as exc:
         fail(f"training needs the train extra ({exc.name} is missing): pip install 'policywarden[train]'")
-    from ..classify.embedded import LinearModel, ModelNotFound
+    from ..classify.embedded import LinearModel, ModelNotFound, default_model_dir
     from ..policy import load_policy
 
     try:
@@ -55,18 +56,29 @@ def train(
     except ModelNotFound as exc:
         fail(str(exc))
     out_dir = Path(out)
+    if base is not None and out_dir.resolve() == Path(base_dir or default_model_dir()).resolve():
+        fail("--out must not be the model being extended; write the extended model somewhere else")
     if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / "model.json").exists():
         fail(f"{out_dir} exists and is not a model directory; choose an empty or new one")
     cfg = TrainConfig(C=c, min_positives=min_positives, seed=seed, version=version or f"custom-{out_dir.name}")
     report = fit(ds.records, heads, out_dir, cfg, base)
     write_outputs(out_dir, ds, report, base.version if base else None)
+    if base is not None:
+        try:
+            carried = carry_encoder(Path(base_dir) if base_dir else default_model_dir(), out_dir, report)
+        except TrainInputError as exc:
+            fail(str(exc))
+    else:
+        carried = False
+        shutil.rmtree(out_dir / "encoder", ignore_errors=True)  # a stale one from an earlier run
     if as_json:
         print_json(report)
         return
     inherited = set(report["model"]["training"].get("base", {}).get("inherited_heads", []))
     trained = [h for h in report["model"]["heads"] if h not in inherited]
     console.print(f"trained {len(trained)} heads on {len(ds.records)} examples from {len(files)} files"
-                  + (f", extending {base.version} ({len(inherited)} heads kept)" if base else ""))
+                  + (f", extending {base.version} ({len(inherited)} heads kept)" if base else "")
+                  + ("; the base's encoder is kept for the heads kept" if carried else "; n-gram model only (no encoder)"))
     table = Table("head", "held-out n", "positives", "precision", "recall", "F1", "FPR", title="held-out measurement", title_justify="left")
     for h, m in sorted(report.get("heldout", {}).get("per_head", {}).items()):
         if h in trained:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,6 +129,35 @@ def data_card(ds: Dataset, report: dict, base: str | None) -> str:
         for h, m in sorted(held.items()):
             lines.append(f"| {h} | {m['n']} | {m['positives']} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['fpr']:.3f} |")
     return "\n".join(lines) + "\n"
+
+
+def carry_encoder(base_dir: Path, out: Path, report: dict) -> bool:
+    """Copy the base model's encoder into an extended model, re-pointed at the new n-gram model.
+
+    The heads trained on the operator's data are marked n-gram only (the encoder never saw that
+    data); every inherited head keeps the blended scores and thresholds it had. A model trained
+    from scratch gets no encoder.
+    """
+    src, dest = base_dir / "encoder", out / "encoder"
+    if src.resolve() == dest.resolve():
+        raise TrainInputError("the output directory must not be the base model's directory")
+    shutil.rmtree(dest, ignore_errors=True)  # never leave an encoder from an earlier run
+    if not (src / "model.json").exists():
+        return False
+    cascade = json.loads((src / "model.json").read_text()).get("cascade", {})
+    base_meta = json.loads((base_dir / "model.json").read_text())
+    if cascade.get("linear_version") != base_meta.get("version"):
+        return False  # the base's encoder does not belong to its n-gram model: the base serves without it too
+    inherited = set(report["model"]["training"].get("base", {}).get("inherited_heads", []))
+    retrained = sorted(h for h in report["model"]["heads"] if h not in inherited)
+    shutil.copytree(src, dest)
+    meta = json.loads((dest / "model.json").read_text())
+    cascade = meta["cascade"]
+    cascade["linear_version"] = report["model"]["version"]
+    cascade["linear_sha256"] = report["model"].get("weights_sha256")
+    cascade["linear_only"] = sorted(set(cascade.get("linear_only", [])) | set(retrained))
+    (dest / "model.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    return True
 
 
 def write_outputs(out: Path, ds: Dataset, report: dict, base: str | None) -> None:

@@ -1,0 +1,76 @@
+"""The fine-tuned encoder shipped beside the n-gram model: all-MiniLM-L6-v2 with one head per
+category, int8 ONNX, run with onnxruntime and a `tokenizers` tokenizer (no PyTorch).
+
+Scores are calibrated per head (Platt scaling fitted on held-back rows when the model was built).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+ENCODER_FILES = ("model.json", "encoder.onnx", "tokenizer.json")
+
+
+class EncoderUnavailable(RuntimeError):
+    pass
+
+
+class EncoderModel:
+    name = "embedded-encoder"
+
+    def __init__(self, directory: str | Path, threads: int | None = None):
+        directory = Path(directory)
+        missing = [f for f in ENCODER_FILES if not (directory / f).exists()]
+        if missing:
+            raise EncoderUnavailable(f"no encoder in {directory} (missing {', '.join(missing)})")
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+        except ImportError as exc:  # pragma: no cover - both are default dependencies
+            raise EncoderUnavailable(f"the encoder needs onnxruntime and tokenizers ({exc})") from None
+        self.meta = json.loads((directory / "model.json").read_text())
+        self.version: str = self.meta["version"]
+        self.heads: tuple[str, ...] = tuple(self.meta["heads"])
+        self._thresholds = {h: float(self.meta["thresholds"][h]) for h in self.heads}
+        platt = np.array([self.meta["platt"][h] for h in self.heads], np.float32)
+        self._a, self._b = platt[:, 0], platt[:, 1]
+        # Texts per call. 1 for a model whose activations are quantised per call: batched, a
+        # text's scores would depend on the company it keeps.
+        self.batch_size = int(self.meta.get("max_batch", 64))
+        self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        self.tokenizer.enable_truncation(int(self.meta["max_len"]))
+        self.tokenizer.no_padding()
+        opts = ort.SessionOptions()
+        # Two cores are the design point; more threads than cores only adds contention.
+        opts.intra_op_num_threads = threads or min(4, len(os.sched_getaffinity(0)))
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(directory / "encoder.onnx"), opts, providers=["CPUExecutionProvider"])
+
+    def thresholds(self) -> dict[str, float]:
+        return dict(self._thresholds)
+
+    def logits(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), len(self.heads)), np.float32)
+        if not texts:
+            return out
+        encoded = [e.ids for e in self.tokenizer.encode_batch(texts)]
+        # Similar lengths batched together: padding costs as much as text.
+        order = np.argsort([len(e) for e in encoded], kind="stable")
+        for k in range(0, len(order), self.batch_size):
+            sel = order[k : k + self.batch_size]
+            width = max(len(encoded[j]) for j in sel)
+            ids = np.zeros((len(sel), width), np.int64)
+            mask = np.zeros((len(sel), width), np.int64)
+            for row, j in enumerate(sel):
+                ids[row, : len(encoded[j])] = encoded[j]
+                mask[row, : len(encoded[j])] = 1
+            out[sel] = self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
+        return out
+
+    def score(self, texts: list[str]) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(self.logits(texts) * self._a + self._b)))

@@ -1,0 +1,117 @@
+"""The shipped encoder and the two-stage cascade around it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from policywarden import Warden
+from policywarden.classify.cascade import CascadeScorer
+from policywarden.classify.embedded import LinearModel, default_model_dir
+from policywarden.classify.encoder import EncoderModel, EncoderUnavailable
+from policywarden.training.byod import TrainInputError, carry_encoder
+from policywarden.text.normalize import normalize
+
+BENIGN = "What is a good recipe for banana bread with walnuts?"
+VIOLENT = "Tell me how to build a pipe bomb so I can kill everyone at my school tomorrow"
+
+
+@pytest.fixture(scope="module")
+def encoder() -> EncoderModel:
+    return EncoderModel(default_model_dir() / "encoder")
+
+
+def test_the_shipped_model_has_an_encoder_with_calibrated_heads(encoder):
+    linear = LinearModel()
+    assert encoder.meta["kind"] == "minilm-finetuned-onnx-int8"
+    assert encoder.meta["cascade"]["linear_version"] == linear.version
+    assert set(encoder.heads) <= set(linear.heads)
+    assert all(0 < t < 1 for t in encoder.thresholds().values())
+    assert (default_model_dir() / "encoder" / "encoder.onnx").stat().st_size < 25_000_000
+
+
+def test_scores_are_probabilities_and_do_not_depend_on_the_batch(encoder):
+    texts = [normalize(t) for t in (BENIGN, VIOLENT, "hi", " ".join(["long benign text about gardening"] * 60))]
+    together = encoder.score(texts)
+    assert together.shape == (4, len(encoder.heads))
+    assert np.all((together >= 0) & (together <= 1))
+    # Neither padding to the longest text of a batch nor the company a text keeps may move its
+    # scores (weight-only quantisation: activations are never quantised per batch).
+    alone = np.stack([encoder.score([t])[0] for t in texts])
+    assert np.allclose(together, alone, atol=1e-5)
+    assert encoder.score([]).shape == (0, len(encoder.heads))
+
+
+def test_the_encoder_tells_the_violent_request_from_the_recipe(encoder):
+    any_col = encoder.heads.index("any")
+    benign, violent = encoder.score([normalize(BENIGN), normalize(VIOLENT)])[:, any_col]
+    assert violent > encoder.thresholds()["any"] > benign
+
+
+def test_the_cascade_escalates_only_what_the_ngram_model_does_not_clear(warden):
+    scorer = warden.scorer
+    assert isinstance(scorer, CascadeScorer)
+    texts = [normalize(BENIGN), normalize(VIOLENT)]
+    lin = warden.model.score(texts)
+    escalated = scorer.escalated(lin)
+    assert escalated.tolist() == [False, True]
+    out = scorer.score(texts)
+    # A cleared text keeps its n-gram scores, held under every threshold.
+    th = np.array([scorer.thresholds()[h] for h in scorer.heads])
+    assert np.all(out[0] < th)
+    assert np.allclose(out[0], np.minimum(lin[0], th * 0.999))
+    assert warden.check(VIOLENT).flagged and not warden.check(BENIGN).flagged
+
+
+def test_without_the_encoder_the_ngram_model_works_alone(warden):
+    alone = Warden(encoder=False)
+    assert alone.scorer is alone.model
+    assert alone.model_version == LinearModel().version
+    assert warden.model_version == f"{LinearModel().version}+{warden.scorer.encoder.version}"
+    assert alone.check(VIOLENT).flagged
+
+
+def test_an_encoder_calibrated_for_another_ngram_model_is_refused(tmp_path):
+    model = tmp_path / "model"
+    shutil.copytree(default_model_dir(), model)
+    meta_path = model / "encoder" / "model.json"
+    meta = json.loads(meta_path.read_text())
+    meta["cascade"]["linear_version"] = "some-other-model"
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="calibrated against n-gram model some-other-model"):
+        Warden(model_dir=model)
+    # The n-gram model in that directory still serves on its own.
+    assert Warden(model_dir=model, encoder=False).check(VIOLENT).flagged
+
+
+def test_a_broken_encoder_directory_is_a_clear_error(tmp_path):
+    (tmp_path / "model.json").write_text("{}")
+    with pytest.raises(EncoderUnavailable, match="missing encoder.onnx, tokenizer.json"):
+        EncoderModel(tmp_path)
+
+
+def test_an_extended_model_keeps_the_encoder_except_for_the_heads_retrained(tmp_path, warden):
+    """carry_encoder re-points the encoder at the extended n-gram model; a head the operator
+    retrained (here one the encoder knows) is scored by the n-gram model alone."""
+    out = tmp_path / "extended"
+    shutil.copytree(default_model_dir(), out)
+    shutil.rmtree(out / "encoder")
+    meta = json.loads((out / "model.json").read_text())
+    meta["version"] = "custom-extended"
+    meta["thresholds"]["protect.weapons"] = 0.77  # as if retrained on the operator's data
+    (out / "model.json").write_text(json.dumps(meta))
+    report = {"model": {**meta, "training": {"base": {"inherited_heads": [h for h in meta["heads"] if h != "protect.weapons"]}}}}
+    assert carry_encoder(default_model_dir(), out, report)
+    extended = Warden(model_dir=out)
+    assert extended.model_version.startswith("custom-extended+")
+    assert extended.thresholds["protect.weapons"] == 0.77
+    assert extended.thresholds["protect.harassment"] == warden.thresholds["protect.harassment"]
+    texts = [normalize(VIOLENT)]
+    j = extended.scorer.heads.index("protect.weapons")
+    assert extended.scorer.escalated(extended.model.score(texts))[0]
+    assert extended.scorer.score(texts)[0, j] == pytest.approx(extended.model.score(texts)[0, j])
+    with pytest.raises(TrainInputError, match="must not be the base"):
+        carry_encoder(out, out, report)

@@ -1,0 +1,153 @@
+"""Fit the two-stage classifier: the blend weight of encoder and n-gram scores, the blended
+thresholds and the first stage's gate, on the calibration rows neither model was trained on.
+Writes them into the encoder's model.json (section "cascade") and a report beside the scores.
+
+    python training/calibrate_cascade.py            # after training/build_encoder.py
+
+The held-out split is only measured here, never used to choose anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "training"))
+
+from build_encoder import calibration_split, label_matrix, load_records, texts_digest  # noqa: E402
+
+from policywarden.classify.embedded import LinearModel, default_model_dir  # noqa: E402
+from policywarden.text.normalize import normalize  # noqa: E402
+from policywarden.training.metrics import best_threshold, binary_metrics  # noqa: E402
+
+WEIGHTS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+GATES = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+MAX_RECALL_LOSS = 0.002  # share of calibration positives the gate may clear
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def blend_eval(y, lin, enc, w, floor=0.3):
+    """Thresholds fitted per head on (y, blend); returns thresholds and macro F1 over heads."""
+    th, f1s = {}, []
+    for j in range(y.shape[1]):
+        known = y[:, j] >= 0
+        yy = y[known, j] == 1
+        if yy.sum() < 3:
+            th[j] = None
+            continue
+        s = w * enc[known, j] + (1 - w) * lin[known, j]
+        t = best_threshold(yy, s, floor=floor)
+        th[j] = float(t)
+        f1s.append(binary_metrics(yy.astype(int), s, t)["f1"])
+    return th, float(np.mean(f1s)) if f1s else 0.0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--work", default=str(ROOT / "training" / "out"))
+    ap.add_argument("--encoder", default=str(default_model_dir() / "encoder"))
+    ap.add_argument("--linear", default=str(default_model_dir()))
+    args = ap.parse_args()
+    work, enc_dir = Path(args.work), Path(args.encoder)
+    meta = json.loads((enc_dir / "model.json").read_text())
+    heads = meta["heads"]
+    z = np.load(work / "encoder" / "scores.npz")
+    if list(z["heads"]) != heads:
+        raise SystemExit("scores.npz does not belong to this encoder: rerun training/build_encoder.py")
+    linear = LinearModel(args.linear)
+    cols = [linear.heads.index(h) for h in heads]
+    a = np.array([meta["platt"][h][0] for h in heads], np.float32)
+    b = np.array([meta["platt"][h][1] for h in heads], np.float32)
+
+    records, _ = load_records(work)
+    train = [r for r in records if r.split == "train"]
+    _, cal, _ = calibration_split(train, linear.meta)
+    held = [r for r in records if r.split != "train"]
+    sets = {}
+    for name, recs, logits in (("cal", cal, z["cal"]), ("heldout", held, z["heldout"])):
+        norm = [normalize(r.text) for r in recs]
+        if len(recs) != len(logits) or (f"{name}_digest" in z and str(z[f"{name}_digest"]) != texts_digest(norm)):
+            raise SystemExit(f"{name}: the records are not the ones the encoder scored (data changed?): rerun training/build_encoder.py")
+        lin_full = linear.score(norm)
+        sets[name] = (label_matrix(recs, heads), lin_full[:, cols], sigmoid(logits * a + b), lin_full, recs)
+
+    y_c, lin_c, enc_c, lin_full_c, _ = sets["cal"]
+    results = {}
+    for w in WEIGHTS:
+        th, f1 = blend_eval(y_c, lin_c, enc_c, w)
+        results[w] = (th, f1)
+        print(f"weight {w:.1f}: calibration macro F1 {f1:.3f}", flush=True)
+    weight = max(WEIGHTS, key=lambda w: (round(results[w][1], 3), w))
+    th_idx = results[weight][0]
+    lin_th = linear.thresholds()
+    thresholds = {h: round(th_idx[j], 4) if th_idx[j] is not None else lin_th[h] for j, h in enumerate(heads)}
+
+    # The gate: the largest that clears no more than MAX_RECALL_LOSS of calibration positives.
+    lin_th_vec = np.array([lin_th[h] for h in linear.heads], np.float32)
+    ratio_c = (lin_full_c / lin_th_vec).max(axis=1)
+    any_pos_c = (y_c == 1).any(axis=1)
+    gate = 0.0  # escalate everything, unless some gate keeps the loss in bounds
+    for g in GATES:
+        blended = weight * enc_c + (1 - weight) * lin_c
+        flagged = (blended >= np.array([thresholds[h] for h in heads])) & (y_c == 1)
+        caught = flagged.any(axis=1)
+        lost = (caught & (ratio_c < g)).sum() / max(1, caught.sum())
+        if lost <= MAX_RECALL_LOSS:
+            gate = g
+    if gate == 0.0:
+        print(f"warning: every gate clears more than {MAX_RECALL_LOSS:.1%} of calibration positives; the encoder reads everything")
+    print(f"chosen: weight {weight}, gate {gate}", flush=True)
+
+    # Measure on the held-out split: n-gram alone, encoder alone, the cascade.
+    y_h, lin_h, enc_h, lin_full_h, held_recs = sets["heldout"]
+    ratio_h = (lin_full_h / lin_th_vec).max(axis=1)
+    escal = ratio_h >= gate
+    blend_h = weight * enc_h + (1 - weight) * lin_h
+    casc_h = np.where(escal[:, None], blend_h, np.minimum(lin_h, np.array([thresholds[h] for h in heads]) * 0.999))
+    report = {"weight": weight, "gate": gate, "escalated_share_heldout": round(float(escal.mean()), 4), "per_head": {}}
+    benign = ~(y_h == 1).any(axis=1)
+    report["escalated_share_heldout_benign"] = round(float(escal[benign].mean()), 4)
+    for j, h in enumerate(heads):
+        known = y_h[:, j] >= 0
+        yy = (y_h[known, j] == 1).astype(int)
+        if yy.sum() == 0:
+            continue
+        report["per_head"][h] = {
+            "positives": int(yy.sum()),
+            "ngram": binary_metrics(yy, lin_h[known, j], lin_th[h]),
+            "encoder": binary_metrics(yy, enc_h[known, j], meta["thresholds"][h]),
+            "cascade": binary_metrics(yy, casc_h[known, j], thresholds[h]),
+        }
+    print(f"{'head':45} {'pos':>5}  {'ngram F1/FPR':>13}  {'encoder F1/FPR':>14}  {'cascade F1/FPR':>14}")
+    for h, m in report["per_head"].items():
+        print(f"{h:45} {m['positives']:5d}  {m['ngram']['f1']:.3f}/{m['ngram']['fpr']:.3f}  "
+              f"{m['encoder']['f1']:.3f}/{m['encoder']['fpr']:.3f}    {m['cascade']['f1']:.3f}/{m['cascade']['fpr']:.3f}")
+    policy_heads = [h for h in report["per_head"] if not h.startswith("openai:") and h != "any"]
+    for k in ("ngram", "encoder", "cascade"):
+        f1s = [report["per_head"][h][k]["f1"] for h in policy_heads]
+        report[f"macro_f1_policy_{k}"] = round(float(np.mean(f1s)), 4) if f1s else None
+    print({k: v for k, v in report.items() if k != "per_head"})
+
+    meta["cascade"] = {
+        "linear_version": linear.version,
+        "linear_sha256": linear.meta.get("weights_sha256"),
+        "weight": weight,
+        "gate": gate,
+        "thresholds": thresholds,
+        "calibration_macro_f1": {str(w): round(results[w][1], 4) for w in WEIGHTS},
+    }
+    (enc_dir / "model.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    (work / "encoder" / "cascade_report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()
