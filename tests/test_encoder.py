@@ -43,6 +43,8 @@ def test_scores_are_probabilities_and_do_not_depend_on_the_batch(encoder):
     alone = np.stack([encoder.score([t])[0] for t in texts])
     assert np.allclose(together, alone, atol=1e-5)
     assert encoder.score([]).shape == (0, len(encoder.heads))
+    odd = encoder.score(["lone \ud800 surrogate", "nul \u0000 byte", "\u200b" * 50, ""])
+    assert odd.shape == (4, len(encoder.heads)) and np.isfinite(odd).all()
 
 
 def test_the_encoder_tells_the_violent_request_from_the_recipe(encoder):

@@ -349,7 +349,7 @@ def test_a_violation_is_recorded_against_the_end_user_and_then_withheld_with_403
     with pytest.raises(openai.BadRequestError):
         client.chat.completions.create(model="echo", messages=[{"role": "user", "content": BOMB}], user=who)
     record = main.services.ledger.subject_record(main.end_user(who))
-    assert [v["categories"] for v in record["violations"]] == [["protect.weapons"]]
+    assert len(record["violations"]) == 1 and "protect.weapons" in record["violations"][0]["categories"]
     # One violation suspends under this server's ladder: the end user has no standing now.
     with pytest.raises(openai.PermissionDeniedError) as exc:
         client.chat.completions.create(model="echo", messages=[{"role": "user", "content": BENIGN}], user=who)
@@ -400,7 +400,7 @@ def test_conversation_scope_and_refusal_completions(fleet, stub):
     completion = client.chat.completions.create(model=f"echo:{tag}", messages=messages)
     assert completion.choices[0].finish_reason == "content_filter"
     assert "usage policy" in completion.choices[0].message.content
-    assert completion.model_extra["policywarden"]["categories"] == ["protect.weapons"]
+    assert "protect.weapons" in completion.model_extra["policywarden"]["categories"]
     text, finish, _ = read_stream(client.chat.completions.create(model=f"echo:{tag}", messages=messages, stream=True))
     assert "usage policy" in text and finish == "content_filter"
     assert sent_to_stub(stub, tag) == []

@@ -31,6 +31,22 @@ GATES = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 MAX_RECALL_LOSS = 0.002  # share of calibration positives the gate may clear
 
 
+def with_assumed_negatives(y: np.ndarray, recs, heads: list[str]) -> np.ndarray:
+    """A written example positive for one policy category is, in the records, unknown for the
+    others (a text can break two rules). For fitting thresholds and measuring here it counts as
+    a negative for the other policy categories, so that a head firing on every harmful text
+    (a bomb request flagged as sexual violence) pays for it."""
+    y = y.copy()
+    policy_cols = [j for j, h in enumerate(heads) if h != "any" and not h.startswith("openai:")]
+    for i, r in enumerate(recs):
+        if r.source.startswith("written:") and r.labels:
+            own = {k for k, v in r.labels.items() if v == 1}
+            for j in policy_cols:
+                if y[i, j] < 0 and heads[j] not in own:
+                    y[i, j] = 0
+    return y
+
+
 def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -78,7 +94,7 @@ def main() -> None:
         if len(recs) != len(logits) or (f"{name}_digest" in z and str(z[f"{name}_digest"]) != texts_digest(norm)):
             raise SystemExit(f"{name}: the records are not the ones the encoder scored (data changed?): rerun training/build_encoder.py")
         lin_full = linear.score(norm)
-        sets[name] = (label_matrix(recs, heads), lin_full[:, cols], sigmoid(logits * a + b), lin_full, recs)
+        sets[name] = (with_assumed_negatives(label_matrix(recs, heads), recs, heads), lin_full[:, cols], sigmoid(logits * a + b), lin_full, recs)
 
     y_c, lin_c, enc_c, lin_full_c, _ = sets["cal"]
     results = {}

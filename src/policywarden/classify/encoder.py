@@ -19,6 +19,15 @@ class EncoderUnavailable(RuntimeError):
     pass
 
 
+def _utf8(text: str) -> str:
+    """The tokenizer takes valid Unicode only: a lone surrogate (valid JSON, invalid text) becomes '?'."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
 class EncoderModel:
     name = "embedded-encoder"
 
@@ -58,7 +67,7 @@ class EncoderModel:
         out = np.zeros((len(texts), len(self.heads)), np.float32)
         if not texts:
             return out
-        encoded = [e.ids for e in self.tokenizer.encode_batch(texts)]
+        encoded = [e.ids for e in self.tokenizer.encode_batch([_utf8(t) for t in texts])]
         # Similar lengths batched together: padding costs as much as text.
         order = np.argsort([len(e) for e in encoded], kind="stable")
         for k in range(0, len(order), self.batch_size):
