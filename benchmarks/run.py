@@ -1,6 +1,6 @@
 """Run every benchmark and write benchmarks/RESULTS.md from their JSON.
 
-    python benchmarks/run.py            # speed, policy examples, held-out data, ledger, proxy
+    python benchmarks/run.py            # speed, policy examples, held-out data, robustness, ledger, proxy
     python benchmarks/run.py --report   # only rewrite RESULTS.md from existing JSON
 """
 
@@ -16,7 +16,7 @@ RESULTS = HERE / "results"
 
 
 def run_all() -> None:
-    for script in ("speed.py", "policy_examples.py", "heldout.py", "ledger.py", "proxy.py"):
+    for script in ("speed.py", "policy_examples.py", "heldout.py", "robustness.py", "ledger.py", "proxy.py"):
         print(f"== {script}", flush=True)
         subprocess.run([sys.executable, str(HERE / script)], check=True)
 
@@ -33,13 +33,25 @@ def report() -> str:
         "",
         "## Speed and footprint (in process, `benchmarks/speed.py`)",
         "",
-        "| figure | value |",
-        "| --- | --- |",
-        f"| short messages per second, batched | {speed['batched_messages_per_second']:,} |",
-        f"| single message p50 / p99 | {speed['single_p50_ms']} ms / {speed['single_p99_ms']} ms |",
-        f"| 2,000-word input, scored whole | {speed['long_2000_words_ms']} ms ({speed['long_2000_words_windows']} scored pieces) |",
-        f"| model load | {speed['load_seconds']} s |",
-        f"| peak resident memory | {speed['peak_rss_mb']} MB |",
+        "Two stages (the default): the n-gram model, then the encoder for what it does not clear. "
+        "N-gram only: `POLICYWARDEN_ENCODER=false`.",
+        "",
+        "| figure | two stages | n-gram only |",
+        "| --- | --- | --- |",
+    ]
+    alone = speed.get("ngram_only", {})
+    for label, key, fmt in (
+        ("short messages per second, batched", "batched_messages_per_second", "{:,}"),
+        ("single message p50", "single_p50_ms", "{} ms"),
+        ("single message p99", "single_p99_ms", "{} ms"),
+        ("2,000-word input, scored whole", "long_2000_words_ms", "{} ms"),
+        ("model load", "load_seconds", "{} s"),
+        ("peak resident memory", "peak_rss_mb", "{} MB"),
+        ("share of scored pieces the encoder read", "escalated_share", "{:.1%}"),
+    ):
+        cells = [fmt.format(d[key]) if d.get(key) is not None else "" for d in (speed, alone)]
+        lines.append(f"| {label} | {cells[0]} | {cells[1]} |")
+    lines += [
         "",
         "## The policy's own examples (`benchmarks/policy_examples.py`)",
         "",
@@ -73,8 +85,21 @@ def report() -> str:
         rate = (r["tp"] + r["fp"]) / r["n"]
         rec = f"{r['recall']:.3f}" if r["positives"] else "-"
         lines.append(f"| `{src}` | {r['n']} | {r['positives']} | {rate:.3f} | {rec} | {r['fpr']:.3f} |")
+    lines += robustness()
     lines += ledger_and_proxy()
     return "\n".join(lines) + "\n"
+
+
+def robustness() -> list[str]:
+    if not (RESULTS / "robustness.json").exists():
+        return []
+    rb = json.loads((RESULTS / "robustness.json").read_text())
+    lines = ["", "## Disguises (`benchmarks/robustness.py`)", "",
+             f"{rb['violating']} held-out violating texts the Warden flags as written, and {rb['benign']} benign ones it passes, disguised.", "",
+             "| disguise | violating still flagged | benign newly flagged |", "| --- | ---: | ---: |"]
+    for name, r in rb["disguises"].items():
+        lines.append(f"| {name} | {r['still_flagged']:.3f} | {r['benign_newly_flagged']:.3f} |")
+    return lines
 
 
 def ledger_and_proxy() -> list[str]:

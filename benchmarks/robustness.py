@@ -1,0 +1,82 @@
+"""Robustness of the shipped classifier to obfuscation and dilution.
+
+    python benchmarks/robustness.py [--n 300]
+
+Takes held-out violating texts the Warden flags as written, disguises them (upper case,
+leetspeak, spaced-out letters, Cyrillic look-alikes, zero-width characters, buried in the
+middle of a long benign text, a phone number appended) and reports the share still flagged.
+The same disguises applied to held-out benign texts the Warden passes give the share newly
+flagged. Deterministic for a seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+
+from common import ROOT, write
+
+from policywarden import Warden
+from policywarden.training.records import read_jsonl, written_records
+
+LEET = str.maketrans({"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"})
+CYRILLIC = str.maketrans({"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у"})
+
+
+def _words(text: str, rng: random.Random, share: float, fn) -> str:
+    return " ".join(fn(w) if len(w) > 3 and rng.random() < share else w for w in text.split())
+
+
+def transforms(filler: list[str]):
+    return {
+        "upper case": lambda t, rng: t.upper(),
+        "leetspeak": lambda t, rng: _words(t, rng, 0.5, lambda w: w.translate(LEET)),
+        "spaced letters": lambda t, rng: _words(t, rng, 0.3, lambda w: " ".join(w)),
+        "Cyrillic look-alikes": lambda t, rng: _words(t, rng, 0.5, lambda w: w.translate(CYRILLIC)),
+        "zero-width characters": lambda t, rng: _words(t, rng, 0.5, lambda w: "\u200b".join(w)),
+        "buried in 300 benign words": lambda t, rng: _bury(t, rng, filler),
+        "phone number appended": lambda t, rng: f"{t} Call me on +1 415 555 0134 or mail jo@example.com.",
+    }
+
+
+def _bury(text: str, rng: random.Random, filler: list[str]) -> str:
+    words: list[str] = []
+    while len(words) < 300:
+        words.extend(rng.choice(filler).split())
+    half = len(words) // 2
+    return " ".join(words[:half]) + " " + text + " " + " ".join(words[half:300])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=300, help="texts of each kind")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    out = ROOT / "training" / "out"
+    records = [r for r in read_jsonl(out / "dataset.jsonl") if r.split == "heldout"]
+    records += [r for r in written_records(ROOT / "training" / "written") if r.split == "heldout"]
+    records = [r for r in records if r.role == "user" and 20 <= len(r.text) <= 600]
+    rng = random.Random(args.seed)
+    rng.shuffle(records)
+    warden = Warden()
+    positives = [r.text for r in records if r.label("any") == 1][: args.n * 3]
+    benign = [r.text for r in records if r.label("any") == 0 and not r.labels][: args.n * 3]
+    pos_flags = warden.moderate(positives)
+    ben_flags = warden.moderate(benign)
+    caught = [t for t, v in zip(positives, pos_flags) if v.flagged][: args.n]
+    passed = [t for t, v in zip(benign, ben_flags) if not v.flagged][: args.n]
+    filler = [t for t in passed if len(t.split()) >= 8] or passed
+    results = {}
+    print(f"{'disguise':30} {'still flagged':>14} {'benign newly flagged':>21}")
+    for name, fn in transforms(filler).items():
+        r1 = random.Random(f"{args.seed}:{name}:pos")
+        r2 = random.Random(f"{args.seed}:{name}:neg")
+        kept = sum(v.flagged for v in warden.moderate([fn(t, r1) for t in caught])) / max(1, len(caught))
+        newly = sum(v.flagged for v in warden.moderate([fn(t, r2) for t in passed])) / max(1, len(passed))
+        results[name] = {"still_flagged": round(kept, 4), "benign_newly_flagged": round(newly, 4)}
+        print(f"{name:30} {kept:>14.3f} {newly:>21.3f}")
+    write("robustness", {"model": warden.model_version, "violating": len(caught), "benign": len(passed), "disguises": results})
+
+
+if __name__ == "__main__":
+    main()
