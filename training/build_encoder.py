@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from policywarden.classify.embedded import default_model_dir  # noqa: E402
+from policywarden.classify.encoder import EncoderModel, pad  # noqa: E402
 from policywarden.policy import load_policy  # noqa: E402
 from policywarden.text.normalize import normalize  # noqa: E402
 from policywarden.training.metrics import best_threshold  # noqa: E402
@@ -211,12 +212,7 @@ def main() -> None:
             return out_b
 
         def collate(idx: list[int]):
-            n = max(len(encoded[j]) for j in idx)
-            ids = np.zeros((len(idx), n), np.int64)
-            att = np.zeros((len(idx), n), np.int64)
-            for r, j in enumerate(idx):
-                ids[r, : len(encoded[j])] = encoded[j]
-                att[r, : len(encoded[j])] = 1
+            ids, att = pad([encoded[j] for j in idx])
             return torch.from_numpy(ids), torch.from_numpy(att)
 
         plan = []
@@ -281,7 +277,6 @@ def main() -> None:
 
     # Scored exactly as at run time: the package's EncoderModel over the files just written
     # (identity calibration until the Platt parameters below exist).
-    from policywarden.classify.encoder import EncoderModel
 
     provisional = {"version": ENCODER_VERSION, "heads": heads, "thresholds": {h: 0.5 for h in heads},
                    "platt": {h: [1.0, 0.0] for h in heads}, "max_len": args.max_len, "max_batch": MAX_BATCH}
@@ -293,7 +288,8 @@ def main() -> None:
 
     ref_sess = ort.InferenceSession(str(fp32), opts, providers=["CPUExecutionProvider"])
     sample = cal_norm[:200]
-    ref = np.concatenate([ref_sess.run(["logits"], {"input_ids": np.array([tok.encode(t).ids]), "attention_mask": np.ones((1, len(tok.encode(t).ids)), np.int64)})[0] for t in sample]) if sample else np.zeros((0, len(heads)))
+    ref = np.concatenate([ref_sess.run(["logits"], dict(zip(("input_ids", "attention_mask"), pad([e.ids]))))[0]
+                          for e in tok.encode_batch(sample)]) if sample else np.zeros((0, len(heads)))
     drift = float(np.abs(1 / (1 + np.exp(-ref)) - 1 / (1 + np.exp(-infer(sample)))).max()) if sample else 0.0
 
     # Calibration: per-head Platt scaling where the calibration rows allow it, then thresholds.

@@ -111,11 +111,10 @@ def main() -> None:
     lin_th_vec = np.array([lin_th[h] for h in linear.heads], np.float32)
     ratio_c = (lin_full_c / lin_th_vec).max(axis=1)
     any_pos_c = (y_c == 1).any(axis=1)
+    blended = weight * enc_c + (1 - weight) * lin_c
+    caught = ((blended >= np.array([thresholds[h] for h in heads])) & (y_c == 1)).any(axis=1)
     gate = 0.0  # escalate everything, unless some gate keeps the loss in bounds
     for g in GATES:
-        blended = weight * enc_c + (1 - weight) * lin_c
-        flagged = (blended >= np.array([thresholds[h] for h in heads])) & (y_c == 1)
-        caught = flagged.any(axis=1)
         lost = (caught & (ratio_c < g)).sum() / max(1, caught.sum())
         if lost <= MAX_RECALL_LOSS:
             gate = g

@@ -28,6 +28,17 @@ def _utf8(text: str) -> str:
         return text.encode("utf-8", "replace").decode("utf-8")
 
 
+def pad(encoded: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids of several texts as one right-padded (ids, attention mask) pair."""
+    width = max(len(e) for e in encoded)
+    ids = np.zeros((len(encoded), width), np.int64)
+    mask = np.zeros((len(encoded), width), np.int64)
+    for row, e in enumerate(encoded):
+        ids[row, : len(e)] = e
+        mask[row, : len(e)] = 1
+    return ids, mask
+
+
 class EncoderModel:
     name = "embedded-encoder"
 
@@ -72,12 +83,7 @@ class EncoderModel:
         order = np.argsort([len(e) for e in encoded], kind="stable")
         for k in range(0, len(order), self.batch_size):
             sel = order[k : k + self.batch_size]
-            width = max(len(encoded[j]) for j in sel)
-            ids = np.zeros((len(sel), width), np.int64)
-            mask = np.zeros((len(sel), width), np.int64)
-            for row, j in enumerate(sel):
-                ids[row, : len(encoded[j])] = encoded[j]
-                mask[row, : len(encoded[j])] = 1
+            ids, mask = pad([encoded[j] for j in sel])
             out[sel] = self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
         return out
 
