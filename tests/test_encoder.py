@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -39,12 +40,22 @@ def test_scores_are_probabilities_and_do_not_depend_on_the_batch(encoder):
     assert together.shape == (4, len(encoder.heads))
     assert np.all((together >= 0) & (together <= 1))
     # Neither padding to the longest text of a batch nor the company a text keeps may move its
-    # scores (weight-only quantisation: activations are never quantised per batch).
+    # scores (activations are quantised per call, so the encoder scores one text per call).
     alone = np.stack([encoder.score([t])[0] for t in texts])
     assert np.allclose(together, alone, atol=1e-5)
     assert encoder.score([]).shape == (0, len(encoder.heads))
     odd = encoder.score(["lone \ud800 surrogate", "nul \u0000 byte", "\u200b" * 50, ""])
     assert odd.shape == (4, len(encoder.heads)) and np.isfinite(odd).all()
+
+
+def test_scores_do_not_depend_on_the_thread_count_or_on_concurrent_callers(encoder):
+    texts = [normalize(t) for t in (BENIGN, VIOLENT, "hi", "how do i make a bomb", "tell me about the war of 1812")] * 3
+    reference = EncoderModel(default_model_dir() / "encoder", threads=1).score(texts)
+    assert np.allclose(encoder.score(texts), reference, atol=1e-6)
+    with ThreadPoolExecutor(4) as pool:  # as under a server's worker threads, sharing one session
+        results = list(pool.map(lambda k: encoder.score(texts[k:] + texts[:k]), range(8)))
+    for k, got in enumerate(results):
+        assert np.allclose(got, np.roll(reference, -k, axis=0), atol=1e-6)
 
 
 def test_the_encoder_tells_the_violent_request_from_the_recipe(encoder):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -64,11 +65,19 @@ class EncoderModel:
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self.tokenizer.enable_truncation(int(self.meta["max_len"]))
         self.tokenizer.no_padding()
+        cores = threads or min(4, len(os.sched_getaffinity(0)))
         opts = ort.SessionOptions()
-        # Two cores are the design point; more threads than cores only adds contention.
-        opts.intra_op_num_threads = threads or min(4, len(os.sched_getaffinity(0)))
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # One text per call is a small matrix product that one core does about as fast as two;
+        # several texts then run side by side, one core each (onnxruntime sessions take
+        # concurrent calls, and release the GIL while they run). Batched models use every core per call.
+        self._pool = None
+        if self.batch_size == 1:
+            opts.intra_op_num_threads = 1
+            self._pool = ThreadPoolExecutor(cores, thread_name_prefix="pw-encoder") if cores > 1 else None
+        else:
+            opts.intra_op_num_threads = cores
         self.session = ort.InferenceSession(str(directory / "encoder.onnx"), opts, providers=["CPUExecutionProvider"])
 
     def thresholds(self) -> dict[str, float]:
@@ -79,13 +88,21 @@ class EncoderModel:
         if not texts:
             return out
         encoded = [e.ids for e in self.tokenizer.encode_batch([_utf8(t) for t in texts])]
+        if self.batch_size == 1:
+            rows = self._pool.map(self._run, encoded) if self._pool and len(encoded) > 1 else map(self._run, encoded)
+            for i, row in enumerate(rows):
+                out[i] = row[0]
+            return out
         # Similar lengths batched together: padding costs as much as text.
         order = np.argsort([len(e) for e in encoded], kind="stable")
         for k in range(0, len(order), self.batch_size):
             sel = order[k : k + self.batch_size]
-            ids, mask = pad([encoded[j] for j in sel])
-            out[sel] = self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
+            out[sel] = self._run(*(encoded[j] for j in sel))
         return out
+
+    def _run(self, *encoded: list[int]) -> np.ndarray:
+        ids, mask = pad(list(encoded))
+        return self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
 
     def score(self, texts: list[str]) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-(self.logits(texts) * self._a + self._b)))
