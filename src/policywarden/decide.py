@@ -104,6 +104,7 @@ class Decider:
             for c in policy.categories
         ]
         self.mapped: dict[str, list[str]] = {name: [] for name in OPENAI_CATEGORIES}
+        self.openai_of: dict[str, tuple[str, ...]] = {c.id: tuple(n for n in c.openai if n in self.mapped) for c in policy.categories}
         for c in policy.categories:
             for name in c.openai:
                 self.mapped[name].append(c.id)
@@ -150,8 +151,13 @@ class Decider:
     def project_openai(
         self, scores: dict[str, float], hit_ids: set[str], applying: set[str]
     ) -> tuple[dict[str, bool], dict[str, float]]:
-        """OpenAI's 13 categories: the model's own `openai:` head where it has one, raised by any hit
-        policy category mapped to that OpenAI category (so a flagged policy category always shows).
+        """OpenAI's 13 categories, each from the model's own `openai:` head.
+
+        A flagged policy category always shows among the OpenAI categories it maps to: when none
+        of them flags on its own, the one the text fits best (own score highest relative to its
+        threshold; the first mapped on a tie) is raised with the policy category's score. A bomb
+        request flagged under violence and terrorism is thus not also reported as OpenAI
+        `hate/threatening` and `violence/graphic` just because the category maps to them.
 
         When every policy category mapped to an OpenAI category is off (disabled by the operator,
         or not applicable on this surface), that OpenAI category is not flagged either."""
@@ -162,8 +168,17 @@ class Decider:
             mapped = self.mapped[name]
             own = float(scores.get(head, 0.0))
             switched_off = bool(mapped) and not any(cid in applying for cid in mapped)
-            own_flag = head in scores and own >= self.openai_thresholds[name] and not switched_off
-            from_policy = [float(scores.get(cid, 0.0)) for cid in mapped if cid in hit_ids]
-            flags[name] = own_flag or bool(from_policy)
-            out[name] = max([own, *from_policy])
+            flags[name] = head in scores and own >= self.openai_thresholds[name] and not switched_off
+            out[name] = own
+
+        def fit(name: str) -> float:
+            return float(scores.get(f"openai:{name}", 0.0)) / max(self.openai_thresholds[name], 1e-6)
+
+        for cid in sorted(hit_ids):
+            names = self.openai_of.get(cid, ())
+            if not names or any(flags[n] for n in names):
+                continue
+            best = max(names, key=fit)  # max() keeps the first of equals
+            flags[best] = True
+            out[best] = max(out[best], float(scores.get(cid, 0.0)))
         return flags, out
