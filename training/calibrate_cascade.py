@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
-from build_encoder import calibration_split, label_matrix, load_records, texts_digest  # noqa: E402
+from build_encoder import assumed_negatives, calibration_split, label_matrix, load_records, texts_digest  # noqa: E402
 
 from policywarden.classify.embedded import LinearModel, default_model_dir  # noqa: E402
 from policywarden.text.normalize import normalize  # noqa: E402
@@ -32,18 +32,9 @@ MAX_RECALL_LOSS = 0.002  # share of calibration positives the gate may clear
 
 
 def with_assumed_negatives(y: np.ndarray, recs, heads: list[str]) -> np.ndarray:
-    """A written example positive for one policy category is, in the records, unknown for the
-    others (a text can break two rules). For fitting thresholds and measuring here it counts as
-    a negative for the other policy categories, so that a head firing on every harmful text
-    (a bomb request flagged as sexual violence) pays for it."""
+    """Labels with build_encoder.assumed_negatives filled in as 0, for fitting thresholds and measuring."""
     y = y.copy()
-    policy_cols = [j for j, h in enumerate(heads) if h != "any" and not h.startswith("openai:")]
-    for i, r in enumerate(recs):
-        if r.source.startswith("written:") and r.labels:
-            own = {k for k, v in r.labels.items() if v == 1}
-            for j in policy_cols:
-                if y[i, j] < 0 and heads[j] not in own:
-                    y[i, j] = 0
+    y[assumed_negatives(y, recs, heads)] = 0
     return y
 
 
@@ -72,6 +63,7 @@ def main() -> None:
     ap.add_argument("--work", default=str(ROOT / "training" / "out"))
     ap.add_argument("--encoder", default=str(default_model_dir() / "encoder"))
     ap.add_argument("--linear", default=str(default_model_dir()))
+    ap.add_argument("--weight", type=float, help="fix the blend weight instead of choosing it")
     args = ap.parse_args()
     work, enc_dir = Path(args.work), Path(args.encoder)
     meta = json.loads((enc_dir / "model.json").read_text())
@@ -102,7 +94,9 @@ def main() -> None:
         th, f1 = blend_eval(y_c, lin_c, enc_c, w)
         results[w] = (th, f1)
         print(f"weight {w:.1f}: calibration macro F1 {f1:.3f}", flush=True)
-    weight = max(WEIGHTS, key=lambda w: (round(results[w][1], 3), w))
+    weight = args.weight if args.weight is not None else max(WEIGHTS, key=lambda w: (round(results[w][1], 3), w))
+    if weight not in results:
+        results[weight] = blend_eval(y_c, lin_c, enc_c, weight)
     th_idx = results[weight][0]
     lin_th = linear.thresholds()
     thresholds = {h: round(th_idx[j], 4) if th_idx[j] is not None else lin_th[h] for j, h in enumerate(heads)}
