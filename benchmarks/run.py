@@ -41,13 +41,15 @@ def report() -> str:
     ]
     alone = speed.get("ngram_only", {})
     for label, key, fmt in (
-        ("short messages per second, batched", "batched_messages_per_second", "{:,}"),
+        ("short messages per second, batched (word salad)", "batched_messages_per_second", "{:,}"),
+        ("benign written texts per second, batched", "benign_written_messages_per_second", "{:,}"),
         ("single message p50", "single_p50_ms", "{} ms"),
         ("single message p99", "single_p99_ms", "{} ms"),
         ("2,000-word input, scored whole", "long_2000_words_ms", "{} ms"),
         ("model load", "load_seconds", "{} s"),
         ("peak resident memory", "peak_rss_mb", "{} MB"),
-        ("share of scored pieces the encoder read", "escalated_share", "{:.1%}"),
+        ("share of scored pieces the encoder read (word salad)", "escalated_share", "{:.1%}"),
+        ("share of benign written texts the encoder read", "escalated_share_benign_written", "{:.1%}"),
     ):
         cells = [fmt.format(d[key]) if d.get(key) is not None else "" for d in (speed, alone)]
         lines.append(f"| {label} | {cells[0]} | {cells[1]} |")
