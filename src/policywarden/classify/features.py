@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -48,14 +49,45 @@ def grams(text: str, spec: FeatureSpec) -> list[bytes]:
     return out
 
 
+def _signed(gram: bytes, mask: int) -> tuple[int, float]:
+    h = zlib.crc32(gram)
+    return h & mask, (1.0 if h >> 31 else -1.0)
+
+
+@lru_cache(maxsize=1 << 14)  # ~16k words, at most ~25 MB
+def _word_features(word: str, spec: FeatureSpec) -> tuple[tuple[int, float], tuple[tuple[int, float], ...]]:
+    """A word's unigram feature and its character n-gram features (summed, in order of first
+    occurrence). Words repeat across texts far more than they vary, so each is hashed once."""
+    mask = (1 << spec.bits) - 1
+    unigram = _signed(b"w" + word.encode("utf-8", "surrogatepass"), mask)
+    chars: dict[int, float] = {}
+    if len(word) <= spec.max_word_len and word[0].isalnum():
+        padded = f" {word} "
+        for n in range(spec.char_min, spec.char_max + 1):
+            for i in range(len(padded) - n + 1):
+                idx, sign = _signed(b"c" + padded[i : i + n].encode("utf-8", "surrogatepass"), mask)
+                chars[idx] = chars.get(idx, 0.0) + sign
+    return unigram, tuple(chars.items())
+
+
 def hashed(text: str, spec: FeatureSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Feature indices and signed counts for one normalised text (duplicates summed)."""
+    """Feature indices and signed counts for one normalised text (duplicates summed).
+
+    The same features, in the same order, as hashing every gram of `grams()` in turn, with
+    each word's own features taken from a cache."""
     mask = (1 << spec.bits) - 1
     counts: dict[int, float] = {}
-    for g in grams(text, spec):
-        h = zlib.crc32(g)
-        idx = h & mask
-        counts[idx] = counts.get(idx, 0.0) + (1.0 if h >> 31 else -1.0)
+    words = _WORDS.findall(text)
+    per_word = [_word_features(w, spec) for w in words]
+    for (idx, sign), _ in per_word:
+        counts[idx] = counts.get(idx, 0.0) + sign
+    for n in range(2, spec.word_ngrams + 1):
+        for i in range(len(words) - n + 1):
+            idx, sign = _signed(b"w" + " ".join(words[i : i + n]).encode("utf-8", "surrogatepass"), mask)
+            counts[idx] = counts.get(idx, 0.0) + sign
+    for _, chars in per_word:
+        for idx, c in chars:
+            counts[idx] = counts.get(idx, 0.0) + c
     if not counts:
         return np.zeros(0, np.int32), np.zeros(0, np.float32)
     idx = np.fromiter(counts.keys(), np.int32, len(counts))
