@@ -58,6 +58,21 @@ def test_scores_do_not_depend_on_the_thread_count_or_on_concurrent_callers(encod
         assert np.allclose(got, np.roll(reference, -k, axis=0), atol=1e-6)
 
 
+def test_recent_texts_are_cached_by_digest_with_the_same_scores_and_a_bounded_size():
+    directory = default_model_dir() / "encoder"
+    texts = [normalize(t) for t in (BENIGN, VIOLENT, "hi", BENIGN, "how do i make a bomb")]
+    uncached = EncoderModel(directory, cache_size=0)
+    reference = uncached.score(texts)
+    assert len(uncached._cache) == 0
+    assert np.array_equal(reference[0], reference[3])  # the same text twice in one call
+    small = EncoderModel(directory, cache_size=3)
+    first, second = small.score(texts), small.score(texts[::-1])
+    assert np.allclose(first, reference, atol=1e-6) and np.allclose(second, reference[::-1], atol=1e-6)
+    assert len(small._cache) == 3  # four distinct texts, three kept
+    # Keys are 16-byte digests: no text is held in memory beyond the call.
+    assert all(isinstance(k, bytes) and len(k) == 16 for k in small._cache)
+
+
 def test_the_encoder_tells_the_violent_request_from_the_recipe(encoder):
     any_col = encoder.heads.index("any")
     benign, violent = encoder.score([normalize(BENIGN), normalize(VIOLENT)])[:, any_col]

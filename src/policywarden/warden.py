@@ -40,13 +40,14 @@ class Warden:
         whole_text_words: int = 256,
         encoder: bool = True,
         encoder_threads: int | None = None,
+        encoder_cache: int = 4096,
     ):
         self.policy = policy if isinstance(policy, Policy) else load_policy(policy, list(overlays))
         self.model = LinearModel(model_dir)
         self.scorer: LinearModel | CascadeScorer = self.model
         encoder_dir = Path(model_dir or default_model_dir()) / "encoder"
         if encoder and encoder_dir.is_dir():
-            self.scorer = CascadeScorer(self.model, EncoderModel(encoder_dir, threads=encoder_threads))
+            self.scorer = CascadeScorer(self.model, EncoderModel(encoder_dir, threads=encoder_threads, cache_size=encoder_cache))
         self.window_words = window_words
         self.window_overlap = window_overlap
         self.whole_text_words = whole_text_words

@@ -6,8 +6,11 @@ Scores are calibrated per head (Platt scaling fitted on held-back rows when the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -43,7 +46,7 @@ def pad(encoded: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
 class EncoderModel:
     name = "embedded-encoder"
 
-    def __init__(self, directory: str | Path, threads: int | None = None):
+    def __init__(self, directory: str | Path, threads: int | None = None, cache_size: int = 4096):
         directory = Path(directory)
         missing = [f for f in ENCODER_FILES if not (directory / f).exists()]
         if missing:
@@ -79,6 +82,12 @@ class EncoderModel:
         else:
             opts.intra_op_num_threads = cores
         self.session = ort.InferenceSession(str(directory / "encoder.onnx"), opts, providers=["CPUExecutionProvider"])
+        # Recent texts' logits, keyed by a digest of the text (never the text itself): a chat
+        # resends its earlier turns and system prompt with every request, and a text's scores do
+        # not depend on its company, so they are computed once. About 300 bytes an entry.
+        self.cache_size = cache_size
+        self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def thresholds(self) -> dict[str, float]:
         return dict(self._thresholds)
@@ -87,7 +96,33 @@ class EncoderModel:
         out = np.zeros((len(texts), len(self.heads)), np.float32)
         if not texts:
             return out
-        encoded = [e.ids for e in self.tokenizer.encode_batch([_utf8(t) for t in texts])]
+        clean = [_utf8(t) for t in texts]
+        keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest() for t in clean]
+        todo: dict[bytes, list[int]] = {}  # each text not cached, once, with the rows it fills
+        with self._cache_lock:
+            for i, k in enumerate(keys):
+                row = self._cache.get(k)
+                if row is None:
+                    todo.setdefault(k, []).append(i)
+                else:
+                    self._cache.move_to_end(k)
+                    out[i] = row
+        if not todo:
+            return out
+        fresh = self._compute([clean[rows[0]] for rows in todo.values()])
+        for (k, rows), row in zip(todo.items(), fresh):
+            out[rows] = row
+        if self.cache_size > 0:
+            with self._cache_lock:
+                for k, row in zip(todo, fresh):
+                    self._cache[k] = row.copy()  # not a view that would keep the whole batch alive
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return out
+
+    def _compute(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), len(self.heads)), np.float32)
+        encoded = [e.ids for e in self.tokenizer.encode_batch(texts)]
         if self.batch_size == 1:
             rows = self._pool.map(self._run, encoded) if self._pool and len(encoded) > 1 else map(self._run, encoded)
             for i, row in enumerate(rows):
