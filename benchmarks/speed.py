@@ -51,7 +51,7 @@ def throughput(warden: Warden, texts: list[str], rounds: int = 1) -> float:
 
 def measure(encoder: bool) -> dict:
     t0 = time.perf_counter()
-    warden = Warden(encoder=encoder)
+    warden = Warden(encoder=encoder, encoder_cache=0)  # the models, not the cache: rounds below repeat texts
     load_s = time.perf_counter() - t0
     warden.moderate(messages(50, 99))  # warm-up
 
