@@ -104,7 +104,7 @@ class Decider:
             for c in policy.categories
         ]
         self.mapped: dict[str, list[str]] = {name: [] for name in OPENAI_CATEGORIES}
-        self.openai_of: dict[str, tuple[str, ...]] = {c.id: tuple(n for n in c.openai if n in self.mapped) for c in policy.categories}
+        self.openai_of: dict[str, tuple[str, ...]] = {c.id: tuple(c.openai) for c in policy.categories}  # names checked by the schema
         for c in policy.categories:
             for name in c.openai:
                 self.mapped[name].append(c.id)
