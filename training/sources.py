@@ -327,16 +327,20 @@ def load_jailbreakbench_artifacts(root):
     (user).  Responses (assistant): jailbroken -> behaviour heads; not
     jailbroken by both judges and phrased as a refusal -> not violating.  Split by hash of the goal so
     a behaviour's prompts and responses sit on one side."""
+    for path in jbb_files(root):
+        yield from _jbb_file(path)
+
+
+def jbb_files(root):
+    """Every JBB attack-artifact file (method / white or black box / target model), in order."""
     base = os.path.join(data_dir(root, "jailbreakbench_artifacts"), "attack-artifacts")
     for method in sorted(os.listdir(base)):
         if method == "test-artifact" or not os.path.isdir(os.path.join(base, method)):
             continue
         for box in sorted(os.listdir(os.path.join(base, method))):
             folder = os.path.join(base, method, box)
-            if not os.path.isdir(folder):
-                continue
-            for name in sorted(os.listdir(folder)):
-                yield from _jbb_file(os.path.join(folder, name))
+            if os.path.isdir(folder):
+                yield from (os.path.join(folder, name) for name in sorted(os.listdir(folder)))
 
 
 REFUSAL = re.compile(r"\b(I can(no|')t|I cannot|I'm sorry|I am sorry|I apologi[sz]e|I'm not able|I am not able|"
