@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: serve test install install-test model encoder bench clean
+.PHONY: serve test install install-test model encoder context bench clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ $(TRAIN_VENV)/.ok: pyproject.toml
 encoder: $(TRAIN_VENV)/.ok  ## fine-tune the encoder on ../shared/data and calibrate the cascade (CPU, ~45 min)
 	HF_HUB_OFFLINE=1 $(TRAIN_VENV)/bin/python training/build_encoder.py $(ARGS)
 	$(TRAIN_VENV)/bin/python training/calibrate_cascade.py
+	$(TRAIN_VENV)/bin/python training/calibrate_unattributed.py
+
+context: $(VENV)/.test  ## rebuild the compliance model that judges answers with their prompt (CPU, ~3 min)
+	$(PY) training/build_context.py
 
 bench: $(VENV)/.test  ## accuracy and speed benchmarks, JSON under benchmarks/results/
 	$(PY) benchmarks/run.py

@@ -167,3 +167,33 @@ def test_async_openai_client(server):
 
     for resp in asyncio.run(go()):
         assert [r.flagged for r in resp.results] == [True, False]
+
+
+ESSAY_ASKED = "Write my 2,000-word history essay on the French Revolution so I can submit it as my own tomorrow."
+ESSAY_DONE = ("Of course! Here is your essay, ready to hand in as your own. The French Revolution began in 1789, when "
+              "a bankrupt monarchy summoned the Estates-General and the Third Estate declared itself the National Assembly.")
+
+
+def test_context_extension_judges_answers_with_their_prompt(client):
+    resp = client.moderations.create(input=[ESSAY_DONE, ESSAY_DONE],
+                                     extra_body={"surface": "output", "context": [ESSAY_ASKED, None]})
+    judged, alone = (r.model_extra["policywarden"] for r in resp.results)
+    assert judged["in_context"] and "empower.academic_dishonesty" in judged["hits"]
+    assert judged["categories"]["empower.academic_dishonesty"]["source"] == "context"
+    assert not alone["in_context"] and "empower.academic_dishonesty" not in alone["hits"]
+
+
+@pytest.mark.parametrize(
+    "body, code, param",
+    [
+        ({"input": "x", "context": "y"}, "invalid_value", "context"),  # surface input
+        ({"input": ["x", "y"], "surface": "output", "context": ["y"]}, "invalid_value", "context"),
+        ({"input": "x", "surface": "output", "context": 7}, "invalid_type", "context"),
+        ({"input": "x", "surface": "output", "context": ["z" * 100_001]}, "input_too_large", "context[0]"),
+    ],
+)
+def test_bad_context_is_a_clear_400(server, body, code, param):
+    r = httpx.post(f"{server.base_url}/v1/moderations", json=body, timeout=30)
+    assert r.status_code == 400, r.text
+    err = r.json()["error"]
+    assert err["code"] == code and err["param"] == param

@@ -434,6 +434,19 @@ def test_an_unsafe_answer_is_withheld_and_recorded(fleet):
     assert [v["surface"] for v in violations] == ["output"]
 
 
+def test_a_whole_answer_is_judged_with_the_user_turn_it_replies_to(fleet):
+    lowlat = fleet["lowlat"]
+    asked = [{"role": "user", "content": WARNED}]
+    who = user_id()
+    raw = lowlat.client().chat.completions.with_raw_response.create(model="essay", messages=asked, user=who)
+    assert raw.parse().choices[0].message.content.startswith("Of course!")  # warned, so not withheld
+    assert "empower.academic_dishonesty" in raw.headers["x-policywarden-output-categories"]
+    # The prompt's violation is on record once; the answer that carried it out adds no second one.
+    assert len(lowlat.services.ledger.subject_record(lowlat.end_user(who))["violations"]) == 1
+    raw = lowlat.client().chat.completions.with_raw_response.create(model="declines", messages=asked, user=user_id())
+    assert "x-policywarden-output-categories" not in raw.headers
+
+
 def test_only_the_unsafe_choice_is_withheld(fleet):
     completion = fleet["main"].client().chat.completions.create(model="mixed", n=2,
                                                                 messages=[{"role": "user", "content": BENIGN}])

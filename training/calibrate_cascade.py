@@ -29,6 +29,31 @@ from policywarden.training.metrics import best_threshold, binary_metrics  # noqa
 WEIGHTS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 GATES = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 MAX_RECALL_LOSS = 0.002  # share of calibration positives the gate may clear
+UNATTRIBUTED = (1.0, 1.2, 1.4, 1.6, 2.0)  # multiples of the `any` threshold (see unattributed())
+
+
+def unattributed(scores: np.ndarray, y_any: np.ndarray, heads: list[str], thresholds: dict[str, float]) -> tuple[float | None, dict]:
+    """Verdict F1 on whole texts if a text the violation head (`any`) finds violating were
+    flagged under its best-fitting category (Decider's `unattributed`), per multiple of the `any`
+    threshold (violating = `any` label). Only measured here: whole-text scores understate the
+    false positives of the windows and sentences the Warden serves, so calibrate_unattributed.py
+    makes the choice. Returns the best multiple by this measure and the table."""
+    policy = [j for j, h in enumerate(heads) if not h.startswith("openai:") and h != "any"]
+    ja = heads.index("any")
+    known = y_any >= 0
+    yy, s = y_any[known] == 1, scores[known]
+    by_category = (s[:, policy] >= np.array([thresholds[heads[j]] for j in policy])).any(axis=1)
+
+    def f1(pred: np.ndarray) -> dict:
+        tp, fp, fn = int((pred & yy).sum()), int((pred & ~yy).sum()), int((~pred & yy).sum())
+        return {"f1": round(2 * tp / max(2 * tp + fp + fn, 1), 4), "fpr": round(fp / max(int((~yy).sum()), 1), 4),
+                "recall": round(tp / max(int(yy.sum()), 1), 4)}
+
+    table = {"none": f1(by_category)}
+    for k in UNATTRIBUTED:
+        table[str(k)] = f1(by_category | (s[:, ja] >= thresholds["any"] * k))
+    best = max([None, *UNATTRIBUTED], key=lambda k: (round(table[str(k) if k else "none"]["f1"], 2), k or 99.0))
+    return best, table
 
 
 def with_assumed_negatives(y: np.ndarray, recs, heads: list[str]) -> np.ndarray:
@@ -64,13 +89,13 @@ def main() -> None:
     ap.add_argument("--encoder", default=str(default_model_dir() / "encoder"))
     ap.add_argument("--linear", default=str(default_model_dir()))
     ap.add_argument("--weight", type=float, help="fix the blend weight instead of choosing it")
+    ap.add_argument("--rescore", action="store_true",
+                    help="score the current calibration and held-out rows with the encoder as shipped (after the data "
+                         "or the n-gram model changed) instead of reading WORK/encoder/scores.npz")
     args = ap.parse_args()
     work, enc_dir = Path(args.work), Path(args.encoder)
     meta = json.loads((enc_dir / "model.json").read_text())
     heads = meta["heads"]
-    z = np.load(work / "encoder" / "scores.npz")
-    if list(z["heads"]) != heads:
-        raise SystemExit("scores.npz does not belong to this encoder: rerun training/build_encoder.py")
     linear = LinearModel(args.linear)
     cols = [linear.heads.index(h) for h in heads]
     a = np.array([meta["platt"][h][0] for h in heads], np.float32)
@@ -80,6 +105,22 @@ def main() -> None:
     train = [r for r in records if r.split == "train"]
     _, cal, _ = calibration_split(train, linear.meta)
     held = [r for r in records if r.split != "train"]
+    if args.rescore:
+        # The run-time class, so that the scores are the ones served. Rows the encoder was fitted
+        # on cannot enter: the calibration split is a fixed function of each text.
+        from policywarden.classify.encoder import EncoderModel
+
+        runtime = EncoderModel(enc_dir, cache_size=0)
+        cal_norm, held_norm = [normalize(r.text) for r in cal], [normalize(r.text) for r in held]
+        (work / "encoder").mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            work / "encoder" / "scores.npz", cal=runtime.logits(cal_norm), heldout=runtime.logits(held_norm),
+            heads=np.array(heads), cal_digest=np.array(texts_digest(cal_norm)), heldout_digest=np.array(texts_digest(held_norm)),
+        )
+        print(f"scored {len(cal_norm)} calibration and {len(held_norm)} held-out rows with {meta['version']}", flush=True)
+    z = np.load(work / "encoder" / "scores.npz")
+    if list(z["heads"]) != heads:
+        raise SystemExit("scores.npz does not belong to this encoder: rerun training/build_encoder.py, or pass --rescore")
     sets = {}
     for name, recs, logits in (("cal", cal, z["cal"]), ("heldout", held, z["heldout"])):
         norm = [normalize(r.text) for r in recs]
@@ -115,6 +156,15 @@ def main() -> None:
     if gate == 0.0:
         print(f"warning: every gate clears more than {MAX_RECALL_LOSS:.1%} of calibration positives; the encoder reads everything")
     print(f"chosen: weight {weight}, gate {gate}", flush=True)
+    th_vec = np.array([thresholds[h] for h in heads])
+    esc_c = ratio_c >= gate
+    casc_c = np.where(esc_c[:, None], blended, np.minimum(lin_c, th_vec * 0.999))
+    y_any_c = label_matrix(sets["cal"][4], ["any"])[:, 0]
+    fallback, fallback_table = unattributed(casc_c, y_any_c, heads, thresholds)
+    for k, row in fallback_table.items():
+        print(f"  unattributed {k:>4}: whole-text calibration verdict F1 {row['f1']:.3f}, FPR {row['fpr']:.3f}, recall {row['recall']:.3f}")
+    print("  (the multiple served is chosen by training/calibrate_unattributed.py, on texts scored as served)", flush=True)
+    fallback = None
 
     # Measure on the held-out split: n-gram alone, encoder alone, the cascade.
     y_h, lin_h, enc_h, lin_full_h, held_recs = sets["heldout"]
@@ -122,8 +172,9 @@ def main() -> None:
     escal = ratio_h >= gate
     blend_h = weight * enc_h + (1 - weight) * lin_h
     casc_h = np.where(escal[:, None], blend_h, np.minimum(lin_h, np.array([thresholds[h] for h in heads]) * 0.999))
-    report = {"weight": weight, "gate": gate, "escalated_share_heldout": round(float(escal.mean()), 4), "per_head": {}}
+    report = {"weight": weight, "gate": gate, "unattributed": fallback, "escalated_share_heldout": round(float(escal.mean()), 4), "per_head": {}}
     benign = ~(y_h == 1).any(axis=1)
+    report["verdicts_heldout_by_unattributed"] = unattributed(casc_h, label_matrix(held_recs, ["any"])[:, 0], heads, thresholds)[1]
     report["escalated_share_heldout_benign"] = round(float(escal[benign].mean()), 4)
     for j, h in enumerate(heads):
         known = y_h[:, j] >= 0
@@ -151,6 +202,8 @@ def main() -> None:
         "linear_sha256": linear.meta.get("weights_sha256"),
         "weight": weight,
         "gate": gate,
+        "unattributed": fallback,
+        "unattributed_whole_text": fallback_table,
         "thresholds": thresholds,
         "calibration_macro_f1": {str(w): round(results[w][1], 4) for w in WEIGHTS},
     }

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from .policy.schema import OPENAI_CATEGORIES, Action, Policy
 
 DEFAULT_THRESHOLD = 0.5
+UNATTRIBUTED_SOURCE = "any"  # a category flagged because the violation head is sure and it fits best
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Verdict:
     surface: str
     windows: int = 1
     reporting: list[str] = field(default_factory=list)
+    in_context: bool = False  # an answer judged with the prompt it replies to
 
     @property
     def hits(self) -> list[CategoryDecision]:
@@ -67,6 +69,7 @@ class Verdict:
             "model": self.model_version,
             "surface": self.surface,
             "windows": self.windows,
+            "in_context": self.in_context,
         }
 
 
@@ -89,8 +92,16 @@ class Decider:
     Everything that depends only on the policy is computed here, once, not per text.
     """
 
-    def __init__(self, policy: Policy, thresholds: dict[str, float]):
+    def __init__(self, policy: Policy, thresholds: dict[str, float], unattributed: float | None = None):
+        """`unattributed`: when set, a prompt whose `any` (violation) score reaches this multiple of
+        its threshold is flagged even if no category reaches its own threshold, under the
+        applicable category it fits best (highest score relative to threshold), with source "any"
+        and action "flag" (recorded, for review). Category heads split a violation's evidence and
+        the violation head sees it whole: "how can I lie for my friend in court?" is plainly a
+        violation that no single category is sure of. Off (None) unless the model's calibration
+        turned it on (training/calibrate_unattributed.py)."""
         self.policy = policy
+        self.unattributed_at = thresholds.get("any", DEFAULT_THRESHOLD) * unattributed if unattributed else None
         self.rows = [
             _Row(
                 c.id,
@@ -117,6 +128,7 @@ class Decider:
         surface: str = "input",
         model_version: str = "",
         windows: int = 1,
+        in_context: bool = False,
     ) -> Verdict:
         decisions: list[CategoryDecision] = []
         hits: list[_Row] = []
@@ -133,7 +145,20 @@ class Decider:
                 CategoryDecision(row.id, score, row.threshold, flagged, row.action.value, row.severity, applies, sources.get(row.id, "none"))
             )
         action = max((r.action for r in hits), key=lambda a: a.rank).value if hits else "allow"
+        reporting = sorted({r for row in hits for r in row.reporting})
         flags, oscores = self.project_openai(scores, {r.id for r in hits}, applying)
+        # Prompts only: calibrated on them, and on held-out answers it doubled the ordinary ones flagged.
+        if not hits and surface == "input" and self.unattributed_at is not None and scores.get("any", 0.0) >= self.unattributed_at:
+            fitting = [(float(scores[r.id]) / max(r.threshold, 1e-6), k) for k, r in enumerate(self.rows)
+                       if r.id in applying and r.id in scores]
+            if fitting:
+                # The category is a best guess: the hit is recorded for review ("flag"), calls for no
+                # mandatory report and raises no OpenAI category.
+                k = max(fitting, key=lambda t: (t[0], -t[1]))[1]  # the first of equals
+                d = decisions[k]
+                decisions[k] = CategoryDecision(d.id, d.score, d.threshold, True, "flag", d.severity, True, UNATTRIBUTED_SOURCE)
+                hits.append(self.rows[k])
+                action = "flag"
         return Verdict(
             flagged=bool(hits),
             action=action,
@@ -145,7 +170,8 @@ class Decider:
             model_version=model_version,
             surface=surface,
             windows=windows,
-            reporting=sorted({r for row in hits for r in row.reporting}),
+            in_context=in_context,
+            reporting=reporting,
         )
 
     def project_openai(

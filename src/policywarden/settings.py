@@ -78,6 +78,9 @@ class Settings(ReviewSettings):
         description="verdict actions that are refused; other flagged verdicts are recorded and let through",
     )
     proxy_moderate_output: bool = Field(True, description="score answers (non-streaming and streaming)")
+    proxy_answer_context: bool = Field(
+        True, description="judge a whole (non-streamed) answer with the user turn it replies to: carrying out a violating request is flagged, a refusal is not"
+    )
     proxy_record_output: bool = Field(True, description="record a flagged answer against the end user (or key) that asked for it")
     proxy_stream_mode: Literal["buffered", "low_latency"] = Field(
         "buffered", description="buffered: text reaches the client only once scored; low_latency: at once, ended on a violation"

@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from .classify.cascade import CascadeScorer
+from .classify.compliance import ComplianceModel
 from .classify.embedded import LinearModel, default_model_dir
 from .classify.encoder import EncoderModel
 from .classify.patterns import ExampleScorer, PatternScorer
+from .context import in_context
 from .decide import Decider, Verdict
 from .policy import DEFAULT_POLICY, Policy, load_policy
 from .text.normalize import normalize
@@ -56,7 +58,9 @@ class Warden:
         known = set(self.model.heads) | set(self.model.meta.get("training", {}).get("skipped_heads", {}))
         self.examples = ExampleScorer([c for c in cats if c.id not in known], self.model.spec, self.model.idf)
         self.thresholds = self.scorer.thresholds()
-        self.decider = Decider(self.policy, self.thresholds)
+        self.decider = Decider(self.policy, self.thresholds, getattr(self.scorer, "unattributed", None))
+        context_dir = Path(model_dir or default_model_dir()) / "context"
+        self.compliance = ComplianceModel(context_dir) if context_dir.is_dir() else None
 
     @property
     def model_version(self) -> str:
@@ -101,19 +105,57 @@ class Warden:
                         sources[i][head] = scorer.name
         return results, sources, [b - a for a, b in spans]
 
-    def moderate(self, texts: str | Sequence[str], surface: str = "input") -> list[Verdict]:
-        """One verdict per text. `surface` is "input" (what a user sends) or "output" (a model's answer)."""
+    def moderate(
+        self,
+        texts: str | Sequence[str],
+        surface: str = "input",
+        context: str | Sequence[str | None] | None = None,
+    ) -> list[Verdict]:
+        """One verdict per text. `surface` is "input" (what a user sends) or "output" (a model's answer).
+
+        `context`, for answers only, is the prompt each answer replies to (one string for all, or
+        one per text, None where there is none): an answer that carries out a violating request
+        is flagged under the request's categories even where its own words look harmless, and a
+        refusal is not (see `context.in_context`)."""
         if surface not in SURFACES:
             raise ValueError(f"surface must be one of {SURFACES}, got {surface!r}")
         if isinstance(texts, str):
             texts = [texts]
         if not all(isinstance(t, str) for t in texts):
             raise TypeError("texts must be strings")
-        all_scores, all_sources, counts = self.scores(texts)
+        prompts = self._prompts(context, len(texts), surface)
+        asked = [i for i, p in enumerate(prompts) if p is not None]
+        distinct = list(dict.fromkeys(prompts[i] for i in asked))  # one prompt for many answers is scored once
+        all_scores, all_sources, counts = self.scores(list(texts) + distinct)
+        used = [False] * len(texts)
+        if asked:
+            row = {p: len(texts) + k for k, p in enumerate(distinct)}
+            complies = self.compliance.score([texts[i] for i in asked]) >= self.compliance.cut
+            for k, i in enumerate(asked):
+                all_scores[i], all_sources[i] = in_context(
+                    all_scores[i], all_sources[i], all_scores[row[prompts[i]]], bool(complies[k]),
+                    self.thresholds, self.compliance.support,
+                )
+                used[i] = True
         return [
-            self.decider.decide(s, src, surface, self.model_version, n)
-            for s, src, n in zip(all_scores, all_sources, counts)
+            self.decider.decide(all_scores[i], all_sources[i], surface, self.model_version, counts[i], used[i])
+            for i in range(len(texts))
         ]
 
-    def check(self, text: str, surface: str = "input") -> Verdict:
-        return self.moderate([text], surface)[0]
+    def _prompts(self, context, n: int, surface: str) -> list[str | None]:
+        if context is None:
+            return [None] * n
+        if surface != "output":
+            raise ValueError("context is the prompt an answer replies to: it needs surface='output'")
+        if self.compliance is None:
+            raise ValueError("this model has no compliance model (model/context/), so answers cannot be judged in context")
+        prompts = [context] * n if isinstance(context, str) else list(context)
+        if len(prompts) != n:
+            raise ValueError(f"context holds {len(prompts)} prompts for {n} texts")
+        if not all(p is None or isinstance(p, str) for p in prompts):
+            raise TypeError("context must be a string, or a list of strings or None")
+        # A blank prompt says nothing about the answer.
+        return [p if p is not None and p.strip() else None for p in prompts]
+
+    def check(self, text: str, surface: str = "input", context: str | None = None) -> Verdict:
+        return self.moderate([text], surface, None if context is None else [context])[0]

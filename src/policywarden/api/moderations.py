@@ -28,7 +28,7 @@ OPENAI_MODEL_NAMES = {
     "text-moderation-stable",
     "text-moderation-007",
 }
-_ALLOWED_KEYS = {"input", "model", "surface", "user", "safety_identifier", "project"}
+_ALLOWED_KEYS = {"input", "model", "surface", "context", "user", "safety_identifier", "project"}
 _ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 404, 413, 415)}
 
 
@@ -120,6 +120,29 @@ def parse_inputs(body: dict, max_inputs: int, max_chars: int, max_total: int) ->
     return texts, types
 
 
+def parse_context(body: dict, count: int, max_chars: int) -> list[str | None] | None:
+    """The prompt each answer replies to (PolicyWarden extension): one string for every input,
+    or one string or null per input. Only answers have a prompt, so it needs surface 'output'."""
+    raw = body.get("context")
+    if raw is None:
+        return None
+    if body.get("surface", "input") != "output":
+        raise ApiError(400, "'context' is the prompt an answer replies to: send it with surface 'output'.", param="context", code="invalid_value")
+    if isinstance(raw, str):
+        prompts: list[str | None] = [raw] * count
+    elif isinstance(raw, list) and all(p is None or isinstance(p, str) for p in raw):
+        if len(raw) != count:
+            raise ApiError(400, f"'context' has {len(raw)} items for {count} inputs; send one per input.", param="context", code="invalid_value")
+        prompts = list(raw)
+    else:
+        raise ApiError(400, "Invalid type for 'context': expected a string, or an array of strings or nulls.", param="context", code="invalid_type")
+    for i, p in enumerate(prompts):
+        if p is not None and len(p) > max_chars:
+            where = "context" if isinstance(raw, str) else f"context[{i}]"
+            raise ApiError(400, f"{where} is {len(p)} characters; the limit is {max_chars}.", param=where, code="input_too_large")
+    return prompts
+
+
 def _join_parts(parts: list[dict]) -> str:
     texts = []
     for i, part in enumerate(parts):
@@ -159,6 +182,11 @@ async def create_moderation(request: Request) -> JSONResponse:
     body = parse_json(await read_body(request, state.settings.max_body_bytes), request.headers.get("content-type", ""))
     s = state.settings
     texts, types = parse_inputs(body, s.max_inputs, s.max_input_chars, s.max_request_chars)
+    context = parse_context(body, len(texts), s.max_input_chars)
+    if context is not None:
+        total = sum(map(len, texts)) + sum(len(p) for p in set(context) if p)
+        if total > s.max_request_chars:
+            raise ApiError(400, f"'input' and 'context' hold {total} characters in all; the limit per request is {s.max_request_chars}.", param="context", code="input_too_large")
     model = body.get("model")
     warden = state.warden
     if model is not None and model not in OPENAI_MODEL_NAMES and model != warden.model_version:
@@ -167,7 +195,9 @@ async def create_moderation(request: Request) -> JSONResponse:
     idem = idempotency(request, key)
     await admit(request, key)  # a key or project without standing is refused; the end user's is reported
     started = time.perf_counter()
-    verdicts = await run_in_threadpool(warden.moderate, texts, body.get("surface", "input"))
+    if context is not None and warden.compliance is None:
+        raise ApiError(400, "This server's model cannot judge answers in context (it has no compliance model); omit 'context'.", param="context", code="unsupported_parameter")
+    verdicts = await run_in_threadpool(warden.moderate, texts, body.get("surface", "input"), context)
     elapsed_ms = (time.perf_counter() - started) * 1000
     results = [openai_result(v, t) for v, t in zip(verdicts, types)]
     if subject is not None:

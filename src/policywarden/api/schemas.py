@@ -29,6 +29,14 @@ class ModerationRequest(BaseModel):
     surface: Literal["input", "output"] = Field(
         "input", description="PolicyWarden extension: 'input' for what users send, 'output' for what a model answers."
     )
+    context: str | list[str | None] | None = Field(
+        None,
+        description=(
+            "PolicyWarden extension, with surface 'output': the prompt each answer replies to (one string for all "
+            "inputs, or one per input). An answer that carries out a violating request is flagged under the "
+            "request's categories; a refusal is not."
+        ),
+    )
     user: str | None = Field(
         None, max_length=512,
         description="PolicyWarden extension: your id for the end user; flagged inputs are recorded against them (pseudonymised).",
@@ -62,6 +70,7 @@ class PolicyVerdict(BaseModel):
     model: str
     surface: str
     windows: int
+    in_context: bool = Field(False, description="True when the answer was judged with the prompt it replies to")
     violation_id: int | None = Field(None, description="present when the call named a subject: the violation recorded, if any")
     standing: dict | None = Field(None, description="present when the call named a subject: its standing after this call")
 

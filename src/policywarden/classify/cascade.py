@@ -35,6 +35,9 @@ class CascadeScorer:
         self.heads = linear.heads
         self.weight = float(cfg["weight"])
         self.gate = float(cfg["gate"])
+        # A text the violation head (`any`) finds violating at this multiple of its threshold is
+        # flagged under its best-fitting category even when none reaches its own threshold.
+        self.unattributed: float | None = cfg.get("unattributed")
         # Heads retrained on an operator's data since the encoder was calibrated are left to the
         # n-gram model: the encoder's view of them is the old one.
         linear_only = set(cfg.get("linear_only", ()))

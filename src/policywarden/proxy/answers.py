@@ -14,6 +14,7 @@ import httpx
 from fastapi import Request
 from starlette.responses import JSONResponse, Response
 
+from ..context import CONTEXT_SOURCE
 from ..store.keys import KeyInfo
 from ..store.ledger import SubjectKey
 from . import replies
@@ -48,6 +49,7 @@ class Asked:
     input_ms: float  # classifier time spent on the prompt
     subject: SubjectKey | None  # whom a violation is recorded against
     external_id: str | None
+    prompt: str | None = None  # the user turn a whole answer is judged with (proxy_answer_context)
 
 
 async def whole(asked: Asked, response: httpx.Response, data: bytes) -> Response:
@@ -73,7 +75,7 @@ async def whole(asked: Asked, response: httpx.Response, data: bytes) -> Response
             texts.append(text)
             owners.append(pos)
     try:
-        screened = await guard.classify(texts, "output")
+        screened = await guard.classify(texts, "output", asked.prompt)
     except Unavailable as u:
         return replies.unavailable(u.dependency)
     headers[CLASSIFIER_MS] = f"{asked.input_ms + screened.ms:.2f}"
@@ -85,7 +87,9 @@ async def whole(asked: Asked, response: httpx.Response, data: bytes) -> Response
         return Response(data, headers=headers)
     verdict = screened.verdicts[worst]
     recorded = None
-    if s.proxy_record_output:
+    # An answer flagged only for carrying out its prompt adds nothing to the record: the prompt's
+    # own violation, in those categories, was recorded before it was forwarded.
+    if s.proxy_record_output and not all(c.source == CONTEXT_SOURCE for c in verdict.hits):
         recorded = await guard.record(verdict, asked.subject, texts[worst], asked.external_id,
                                       idempotency(asked.request, asked.key, "output"))
     headers["X-PolicyWarden-Output-Action"] = verdict.action

@@ -82,12 +82,13 @@ class Guard:
         log.error("%s %s: fail-closed, answering 503", dependency, what)
         raise Unavailable(dependency) from None
 
-    async def classify(self, texts: list[str], surface: str) -> Screened:
+    async def classify(self, texts: list[str], surface: str, context: str | None = None) -> Screened:
+        """Verdicts for texts; `context` is the prompt that answers (surface "output") reply to."""
         if not texts:
             return Screened([], 0.0)
         started = time.perf_counter()
         try:
-            verdicts = await self._call(self.settings.proxy_classifier_timeout_s, self.warden.moderate, texts, surface)
+            verdicts = await self._call(self.settings.proxy_classifier_timeout_s, self.warden.moderate, texts, surface, context)
         except Exception as exc:  # noqa: BLE001 - any classifier failure goes through the fail policy
             self._failed("classifier", exc)
             return Screened(None, (time.perf_counter() - started) * 1000)

@@ -142,7 +142,8 @@ async def _chat(request: Request, proxy: Proxy, key: KeyInfo | None, target: Ups
         headers["X-PolicyWarden-Input-Action"] = verdict.action
         headers["X-PolicyWarden-Input-Categories"] = ",".join(c.id for c in verdict.hits)
 
-    asked = answers.Asked(request, proxy, key, body, headers, screened.ms, record_as, external_id)
+    context = prompt.asked if s.proxy_answer_context and guard.warden.compliance is not None else None
+    asked = answers.Asked(request, proxy, key, body, headers, screened.ms, record_as, external_id, context)
     if stream:
         return await answers.streamed(asked, target, raw)
     response, data = await proxy.upstream.exchange(request, target, "POST", "chat/completions", raw)

@@ -21,6 +21,7 @@ class Prompt:
     params: list[str]  # where each text is, for errors: "messages[3]"
     non_text: list[str] = field(default_factory=list)  # kinds of parts forwarded unscreened
     uses_tools: bool = False
+    asked: str | None = None  # the last user turn: what the answer replies to
 
 
 def _parts_text(parts: list, where: str) -> tuple[str, list[str]]:
@@ -67,13 +68,15 @@ def read_prompt(body: dict, scope: str) -> Prompt:
             raise ApiError(400, f"Invalid type for 'messages[{i}]': expected an object.", param=f"messages[{i}]", code="invalid_type")
         text, other = message_text(m, f"messages[{i}]")
         read.append((i, text, other))
+    users = [i for i, m in enumerate(messages) if m.get("role") == "user"]
+    asked = read[users[-1]][1] if users else None
     if scope == "last_user":
-        users = [i for i, m in enumerate(messages) if m.get("role") == "user"]
         read = [read[users[-1] if users else -1]]
     texts = [(i, t) for i, t, _ in read if t.strip()]
     non_text = sorted({kind for _, _, other in read for kind in other})
     uses_tools = bool(body.get("tools") or body.get("functions"))
-    return Prompt([t for _, t in texts], [f"messages[{i}]" for i, _ in texts], non_text, uses_tools)
+    return Prompt([t for _, t in texts], [f"messages[{i}]" for i, _ in texts], non_text, uses_tools,
+                  asked if asked and asked.strip() else None)
 
 
 def end_user_id(headers: Mapping[str, str], body: dict) -> str | None:
