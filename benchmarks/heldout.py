@@ -34,9 +34,13 @@ def main() -> None:
     records = [r for r in read_jsonl(out / "dataset.jsonl") if r.split == "heldout"]
     records += [r for r in written_records(ROOT / "training" / "written") if r.split == "heldout"]
     warden = Warden()
-    verdicts = []
-    for i in range(0, len(records), 512):
-        verdicts.extend(warden.moderate([r.text for r in records[i : i + 512]], "output" if records[i].role == "assistant" else "input"))
+    verdicts: list = [None] * len(records)
+    for surface, role in (("input", "user"), ("output", "assistant")):
+        rows = [i for i, r in enumerate(records) if (r.role == "assistant") == (role == "assistant")]
+        for k in range(0, len(rows), 512):
+            chunk = rows[k : k + 512]
+            for i, v in zip(chunk, warden.moderate([records[i].text for i in chunk], surface)):
+                verdicts[i] = v
 
     ids = [c.id for c in warden.policy.categories]
     per_cat = {}
@@ -61,8 +65,9 @@ def main() -> None:
     y_any = np.array([-1 if r.label("any") is None else int(r.label("any")) for r in records])
     flagged = np.array([v.flagged for v in verdicts])
     score_any = np.array([max(c.score for c in v.categories) for v in verdicts])
-    for src in sorted({r.source for r in records}):
-        m = np.array([r.source == src for r in records]) & (y_any >= 0)
+    group = np.array([r.source + (" (answers)" if r.role == "assistant" else "") for r in records])
+    for src in sorted(set(group)):
+        m = (group == src) & (y_any >= 0)
         if m.any():
             per_source[src] = binary_metrics(y_any[m], score_any[m], 0.5, pred=flagged[m])
     m = y_any >= 0

@@ -1,6 +1,6 @@
 """Run every benchmark and write benchmarks/RESULTS.md from their JSON.
 
-    python benchmarks/run.py            # speed, policy examples, held-out data, robustness, ledger, proxy
+    python benchmarks/run.py            # speed, policy examples, held-out data, robustness, context, ledger, proxy
     python benchmarks/run.py --report   # only rewrite RESULTS.md from existing JSON
 """
 
@@ -16,7 +16,7 @@ RESULTS = HERE / "results"
 
 
 def run_all() -> None:
-    for script in ("speed.py", "policy_examples.py", "heldout.py", "robustness.py", "ledger.py", "proxy.py"):
+    for script in ("speed.py", "policy_examples.py", "heldout.py", "robustness.py", "context.py", "ledger.py", "proxy.py"):
         print(f"== {script}", flush=True)
         subprocess.run([sys.executable, str(HERE / script)], check=True)
 
@@ -88,6 +88,7 @@ def report() -> str:
         rec = f"{r['recall']:.3f}" if r["positives"] else "-"
         lines.append(f"| `{src}` | {r['n']} | {r['positives']} | {rate:.3f} | {rec} | {r['fpr']:.3f} |")
     lines += robustness()
+    lines += context()
     lines += ledger_and_proxy()
     return "\n".join(lines) + "\n"
 
@@ -101,6 +102,23 @@ def robustness() -> list[str]:
              "| disguise | violating still flagged | benign newly flagged |", "| --- | ---: | ---: |"]
     for name, r in rb["disguises"].items():
         lines.append(f"| {name} | {r['still_flagged']:.3f} | {r['benign_newly_flagged']:.3f} |")
+    return lines
+
+
+def context() -> list[str]:
+    if not (RESULTS / "context.json").exists():
+        return []
+    cx = json.loads((RESULTS / "context.json").read_text())
+    lines = ["", "## Answers with their prompt (`benchmarks/context.py`)", "",
+             f"Held-out prompt and answer pairs; compliance model `{cx['compliance']}` (support {cx['support']}). "
+             "Share of answers flagged when judged alone and with the prompt they reply to, and of the prompts themselves.", "",
+             "| pairs | n | prompt flagged | answer flagged alone | answer flagged in context |", "| --- | ---: | ---: | ---: | ---: |"]
+    for name, r in cx["groups"].items():
+        lines.append(f"| {name} | {r['n']} | {r['prompt_flagged']:.3f} | {r['answer_flagged_alone']:.3f} | {r['answer_flagged_in_context']:.3f} |")
+    lines += ["", "| task | alone P / R / F1 | in context P / R / F1 |", "| --- | --- | --- |"]
+    for name, both in cx["summary"].items():
+        a, c = both["alone"], both["in_context"]
+        lines.append(f"| {name} | {a['precision']:.3f} / {a['recall']:.3f} / {a['f1']:.3f} | {c['precision']:.3f} / {c['recall']:.3f} / {c['f1']:.3f} |")
     return lines
 
 

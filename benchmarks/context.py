@@ -1,0 +1,86 @@
+"""Answers judged alone and with the prompt they reply to, on held-out prompt and answer pairs.
+
+    python benchmarks/context.py [--data ../shared/data]
+
+Pairs come from training/pairs.py, held-out halves only: answers that carry out a violating
+request (GPTFuzz evaluate, JailbreakBench by goal), refusals of one, ordinary answers to
+ordinary requests, and DiaSafety's test half of answers that endorse a toxic remark or do not.
+For each source and kind it reports the share of answers flagged alone, flagged in context,
+and the share of prompts flagged, with F1 for "the answer violates" (complied vs refused or
+ordinary) both ways.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+
+from common import ROOT, write
+
+sys.path.insert(0, str(ROOT / "training"))
+
+from pairs import load_pairs  # noqa: E402
+
+from policywarden import Warden  # noqa: E402
+
+
+def f1(pred: list[bool], truth: list[bool]) -> dict:
+    tp = sum(p and t for p, t in zip(pred, truth))
+    fp = sum(p and not t for p, t in zip(pred, truth))
+    fn = sum(t and not p for p, t in zip(pred, truth))
+    prec, rec = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+    return {"precision": round(prec, 4), "recall": round(rec, 4), "f1": round(2 * tp / max(2 * tp + fp + fn, 1), 4), "n": len(pred)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    args = ap.parse_args()
+    pairs = [p for p in load_pairs(args.data) if p["split"] == "heldout"]
+    warden = Warden()
+    if warden.compliance is None:
+        sys.exit("the model has no compliance model (model/context/): build it with training/build_context.py")
+    answers, prompts = [p["answer"] for p in pairs], [p["prompt"] for p in pairs]
+    alone = [v.flagged for v in warden.moderate(answers, "output")]
+    ctx = [v.flagged for v in warden.moderate(answers, "output", context=prompts)]
+    asked = [v.flagged for v in warden.moderate(prompts, "input")]
+
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(pairs):
+        groups[f"{p['source']} / {p['kind']}"].append(i)
+    rows = {}
+    print(f"{'held-out pairs':46} {'n':>5} {'prompt':>7} {'alone':>7} {'context':>8}")
+    for name in sorted(groups):
+        idx = groups[name]
+        rate = lambda flags: round(sum(flags[i] for i in idx) / len(idx), 4)  # noqa: E731
+        rows[name] = {"n": len(idx), "prompt_flagged": rate(asked), "answer_flagged_alone": rate(alone), "answer_flagged_in_context": rate(ctx)}
+        r = rows[name]
+        print(f"{name:46} {len(idx):5d} {r['prompt_flagged']:7.1%} {r['answer_flagged_alone']:7.1%} {r['answer_flagged_in_context']:8.1%}")
+
+    scored = [i for i, p in enumerate(pairs) if p["kind"] in ("complied", "refused", "benign")]
+    truth = [pairs[i]["kind"] == "complied" for i in scored]
+    agree = [i for i, p in enumerate(pairs) if p["kind"] in ("agreed", "disagreed")]
+    agree_truth = [pairs[i]["kind"] == "agreed" for i in agree]
+    summary = {
+        "violating answers (complied vs refused or ordinary)": {
+            "alone": f1([alone[i] for i in scored], truth),
+            "in_context": f1([ctx[i] for i in scored], truth),
+        },
+        "DiaSafety toxicity agreement (agreed vs not)": {
+            "alone": f1([alone[i] for i in agree], agree_truth),
+            "in_context": f1([ctx[i] for i in agree], agree_truth),
+        },
+    }
+    for name, both in summary.items():
+        a, c = both["alone"], both["in_context"]
+        print(f"{name}: alone P {a['precision']:.3f} R {a['recall']:.3f} F1 {a['f1']:.3f}; "
+              f"in context P {c['precision']:.3f} R {c['recall']:.3f} F1 {c['f1']:.3f}")
+    meta = warden.compliance.model.meta
+    write("context", {"model": warden.model_version, "compliance": meta["version"],
+                      "support": warden.compliance.support, "words": warden.compliance.words,
+                      "summary": summary, "groups": rows})
+
+
+if __name__ == "__main__":
+    main()
