@@ -33,6 +33,7 @@ MULTIPLES = (1.0, 1.2, 1.4, 1.6, 2.0)
 MAX_FPR_RISE = 0.005  # at most this much more of the benign calibration prompts flagged
 MAX_SOURCE_RISE = 0.01  # nor, in any source with MIN_SOURCE_BENIGN benign prompts, more than this
 MIN_SOURCE_BENIGN = 100
+MIN_F1_GAIN = 0.005  # below this the gain is noise, and every flag it adds is a cost
 
 
 def verdict_table(warden: Warden, records) -> dict[str, dict]:
@@ -78,7 +79,7 @@ def main() -> None:
     allowed = [k for k in MULTIPLES if cal_table[str(k)]["fpr"] - base["fpr"] <= MAX_FPR_RISE
                and worst_source_rise(cal_table, str(k)) <= MAX_SOURCE_RISE]
     choice = max(allowed, key=lambda k: (cal_table[str(k)]["f1"], k)) if allowed else None
-    if choice is not None and cal_table[str(choice)]["f1"] <= base["f1"]:
+    if choice is not None and cal_table[str(choice)]["f1"] < base["f1"] + MIN_F1_GAIN:
         choice = None
     held_table = verdict_table(warden, held)
     print(f"{'multiple':>9}  {'calibration F1 / recall / FPR / worst source rise':>48}  {'held-out F1 / recall / FPR / worst source rise':>46}")
@@ -87,13 +88,14 @@ def main() -> None:
         print(f"{key:>9}  {c['f1']:.3f} / {c['recall']:.3f} / {c['fpr']:.3f} / {worst_source_rise(cal_table, key):.3f}{'':14}"
               f"  {h['f1']:.3f} / {h['recall']:.3f} / {h['fpr']:.3f} / {worst_source_rise(held_table, key):.3f}")
     print(f"chosen: {choice} (the best calibration F1 raising the false-positive rate by at most {MAX_FPR_RISE:.1%} "
-          f"overall and {MAX_SOURCE_RISE:.0%} in any source with {MIN_SOURCE_BENIGN}+ benign prompts)")
+          f"overall and {MAX_SOURCE_RISE:.0%} in any source with {MIN_SOURCE_BENIGN}+ benign prompts, "
+          f"if it gains at least {MIN_F1_GAIN} of F1)")
 
     path = Path(args.model) / "encoder" / "model.json"
     meta = json.loads(path.read_text())
     meta["cascade"]["unattributed"] = choice
     meta["cascade"]["unattributed_calibration"] = {"prompts": cal_table, "max_fpr_rise": MAX_FPR_RISE,
-                                                   "max_source_rise": MAX_SOURCE_RISE}
+                                                   "max_source_rise": MAX_SOURCE_RISE, "min_f1_gain": MIN_F1_GAIN}
     meta["cascade"]["unattributed_heldout"] = held_table
     path.write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
 
