@@ -16,6 +16,8 @@ import argparse
 import sys
 from collections import defaultdict
 
+import numpy as np
+
 from common import ROOT, write
 
 sys.path.insert(0, str(ROOT / "training"))
@@ -23,14 +25,11 @@ sys.path.insert(0, str(ROOT / "training"))
 from pairs import load_pairs  # noqa: E402
 
 from policywarden import Warden  # noqa: E402
+from policywarden.training.metrics import binary_metrics  # noqa: E402
 
 
 def f1(pred: list[bool], truth: list[bool]) -> dict:
-    tp = sum(p and t for p, t in zip(pred, truth))
-    fp = sum(p and not t for p, t in zip(pred, truth))
-    fn = sum(t and not p for p, t in zip(pred, truth))
-    prec, rec = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
-    return {"precision": round(prec, 4), "recall": round(rec, 4), "f1": round(2 * tp / max(2 * tp + fp + fn, 1), 4), "n": len(pred)}
+    return binary_metrics(np.array(truth), np.array(pred), 0.5)
 
 
 def main() -> None:

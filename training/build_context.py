@@ -42,6 +42,7 @@ from policywarden.classify.compliance import HEAD, ComplianceModel, opening  # n
 from policywarden.classify.embedded import default_model_dir  # noqa: E402
 from policywarden.context import in_context  # noqa: E402
 from policywarden.text.normalize import normalize  # noqa: E402
+from policywarden.training.metrics import binary_metrics  # noqa: E402
 from policywarden.training.records import Record, hash_split  # noqa: E402
 from policywarden.training.trainer import TrainConfig, train  # noqa: E402
 
@@ -50,32 +51,20 @@ SUPPORTS = (0.0, 0.1, 0.25, 0.5)
 COMPLIES = {"complied": 1, "benign": 1, "refused": 0}  # DiaSafety's agreement labels are measured, not trained on
 
 
-def f1(tp: int, fp: int, fn: int) -> float:
-    return 2 * tp / max(2 * tp + fp + fn, 1)
-
-
 def choose_support(warden: Warden, compliance: ComplianceModel, pairs: list[dict]) -> tuple[float, dict]:
     """The support with the best F1 (violating = complied) on these pairs, and every option's figures."""
     answers = [p["answer"] for p in pairs]
     a_scores, a_sources, _ = warden.scores(answers)
     p_scores, _, _ = warden.scores([p["prompt"] for p in pairs])
     complies = compliance.score(answers) >= compliance.cut
-    truth = [p["kind"] == "complied" for p in pairs]
+    truth = np.array([p["kind"] == "complied" for p in pairs])
     table = {}
     for support in SUPPORTS:
-        flagged = []
-        for a, src, p, c in zip(a_scores, a_sources, p_scores, complies):
-            s, o = in_context(a, src, p, bool(c), warden.thresholds, support)
-            flagged.append(warden.decider.decide(s, o, "output").flagged)
-        tp = sum(f and t for f, t in zip(flagged, truth))
-        fp = sum(f and not t for f, t in zip(flagged, truth))
-        fn = sum(t and not f for f, t in zip(flagged, truth))
-        table[str(support)] = {"f1": round(f1(tp, fp, fn), 4), "tp": tp, "fp": fp, "fn": fn}
-    alone = [warden.decider.decide(a, src, "output").flagged for a, src in zip(a_scores, a_sources)]
-    tp = sum(f and t for f, t in zip(alone, truth))
-    fp = sum(f and not t for f, t in zip(alone, truth))
-    fn = sum(t and not f for f, t in zip(alone, truth))
-    table["answer alone"] = {"f1": round(f1(tp, fp, fn), 4), "tp": tp, "fp": fp, "fn": fn}
+        flagged = np.array([warden.decider.decide(*in_context(a, src, p, bool(c), warden.thresholds, support), "output").flagged
+                            for a, src, p, c in zip(a_scores, a_sources, p_scores, complies)])
+        table[str(support)] = binary_metrics(truth, flagged, 0.5)
+    alone = np.array([warden.decider.decide(a, src, "output").flagged for a, src in zip(a_scores, a_sources)])
+    table["answer alone"] = binary_metrics(truth, alone, 0.5)
     best = max(SUPPORTS, key=lambda s: (table[str(s)]["f1"], s))  # ties: the stricter support
     return best, table
 

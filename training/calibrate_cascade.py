@@ -32,28 +32,22 @@ MAX_RECALL_LOSS = 0.002  # share of calibration positives the gate may clear
 UNATTRIBUTED = (1.0, 1.2, 1.4, 1.6, 2.0)  # multiples of the `any` threshold (see unattributed())
 
 
-def unattributed(scores: np.ndarray, y_any: np.ndarray, heads: list[str], thresholds: dict[str, float]) -> tuple[float | None, dict]:
+def unattributed(scores: np.ndarray, y_any: np.ndarray, heads: list[str], thresholds: dict[str, float]) -> dict:
     """Verdict F1 on whole texts if a text the violation head (`any`) finds violating were
     flagged under its best-fitting category (Decider's `unattributed`), per multiple of the `any`
     threshold (violating = `any` label). Only measured here: whole-text scores understate the
     false positives of the windows and sentences the Warden serves, so calibrate_unattributed.py
-    makes the choice. Returns the best multiple by this measure and the table."""
+    makes the choice."""
     policy = [j for j, h in enumerate(heads) if not h.startswith("openai:") and h != "any"]
     ja = heads.index("any")
     known = y_any >= 0
     yy, s = y_any[known] == 1, scores[known]
     by_category = (s[:, policy] >= np.array([thresholds[heads[j]] for j in policy])).any(axis=1)
 
-    def f1(pred: np.ndarray) -> dict:
-        tp, fp, fn = int((pred & yy).sum()), int((pred & ~yy).sum()), int((~pred & yy).sum())
-        return {"f1": round(2 * tp / max(2 * tp + fp + fn, 1), 4), "fpr": round(fp / max(int((~yy).sum()), 1), 4),
-                "recall": round(tp / max(int(yy.sum()), 1), 4)}
-
-    table = {"none": f1(by_category)}
+    table = {"none": binary_metrics(yy, by_category, 0.5)}
     for k in UNATTRIBUTED:
-        table[str(k)] = f1(by_category | (s[:, ja] >= thresholds["any"] * k))
-    best = max([None, *UNATTRIBUTED], key=lambda k: (round(table[str(k) if k else "none"]["f1"], 2), k or 99.0))
-    return best, table
+        table[str(k)] = binary_metrics(yy, by_category | (s[:, ja] >= thresholds["any"] * k), 0.5)
+    return table
 
 
 def with_assumed_negatives(y: np.ndarray, recs, heads: list[str]) -> np.ndarray:
@@ -160,11 +154,10 @@ def main() -> None:
     esc_c = ratio_c >= gate
     casc_c = np.where(esc_c[:, None], blended, np.minimum(lin_c, th_vec * 0.999))
     y_any_c = label_matrix(sets["cal"][4], ["any"])[:, 0]
-    fallback, fallback_table = unattributed(casc_c, y_any_c, heads, thresholds)
+    fallback_table = unattributed(casc_c, y_any_c, heads, thresholds)
     for k, row in fallback_table.items():
         print(f"  unattributed {k:>4}: whole-text calibration verdict F1 {row['f1']:.3f}, FPR {row['fpr']:.3f}, recall {row['recall']:.3f}")
     print("  (the multiple served is chosen by training/calibrate_unattributed.py, on texts scored as served)", flush=True)
-    fallback = None
 
     # Measure on the held-out split: n-gram alone, encoder alone, the cascade.
     y_h, lin_h, enc_h, lin_full_h, held_recs = sets["heldout"]
@@ -172,9 +165,9 @@ def main() -> None:
     escal = ratio_h >= gate
     blend_h = weight * enc_h + (1 - weight) * lin_h
     casc_h = np.where(escal[:, None], blend_h, np.minimum(lin_h, np.array([thresholds[h] for h in heads]) * 0.999))
-    report = {"weight": weight, "gate": gate, "unattributed": fallback, "escalated_share_heldout": round(float(escal.mean()), 4), "per_head": {}}
+    report = {"weight": weight, "gate": gate, "escalated_share_heldout": round(float(escal.mean()), 4), "per_head": {}}
     benign = ~(y_h == 1).any(axis=1)
-    report["verdicts_heldout_by_unattributed"] = unattributed(casc_h, label_matrix(held_recs, ["any"])[:, 0], heads, thresholds)[1]
+    report["verdicts_heldout_by_unattributed"] = unattributed(casc_h, label_matrix(held_recs, ["any"])[:, 0], heads, thresholds)
     report["escalated_share_heldout_benign"] = round(float(escal[benign].mean()), 4)
     for j, h in enumerate(heads):
         known = y_h[:, j] >= 0
@@ -202,7 +195,7 @@ def main() -> None:
         "linear_sha256": linear.meta.get("weights_sha256"),
         "weight": weight,
         "gate": gate,
-        "unattributed": fallback,
+        "unattributed": None,  # new thresholds void an earlier choice: calibrate_unattributed.py makes it again
         "unattributed_whole_text": fallback_table,
         "thresholds": thresholds,
         "calibration_macro_f1": {str(w): round(results[w][1], 4) for w in WEIGHTS},

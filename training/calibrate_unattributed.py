@@ -28,6 +28,7 @@ from build_encoder import calibration_split, load_records  # noqa: E402
 from policywarden import Warden  # noqa: E402
 from policywarden.classify.embedded import default_model_dir  # noqa: E402
 from policywarden.decide import Decider  # noqa: E402
+from policywarden.training.metrics import binary_metrics  # noqa: E402
 
 MULTIPLES = (1.0, 1.2, 1.4, 1.6, 2.0)
 MAX_FPR_RISE = 0.005  # at most this much more of the benign calibration prompts flagged
@@ -47,10 +48,8 @@ def verdict_table(warden: Warden, records) -> dict[str, dict]:
     for k in (None, *MULTIPLES):
         d = Decider(warden.policy, warden.thresholds, k)
         pred = np.array([d.decide(s, o, "input").flagged for s, o in zip(scores, sources)])[known]
-        tp, fp, fn = int((pred & truth).sum()), int((pred & ~truth).sum()), int((~pred & truth).sum())
         table[str(k) if k else "none"] = {
-            "f1": round(2 * tp / max(2 * tp + fp + fn, 1), 4), "recall": round(tp / max(tp + fn, 1), 4),
-            "fpr": round(fp / max(int((~truth).sum()), 1), 4), "n": int(known.sum()),
+            **binary_metrics(truth, pred, 0.5),
             "fpr_by_source": {g: round(float(pred[(origin == g) & ~truth].mean()), 4) for g in groups},
         }
     return table

@@ -47,7 +47,8 @@ class Warden:
         self.policy = policy if isinstance(policy, Policy) else load_policy(policy, list(overlays))
         self.model = LinearModel(model_dir)
         self.scorer: LinearModel | CascadeScorer = self.model
-        encoder_dir = Path(model_dir or default_model_dir()) / "encoder"
+        base = Path(model_dir or default_model_dir())
+        encoder_dir = base / "encoder"
         if encoder and encoder_dir.is_dir():
             self.scorer = CascadeScorer(self.model, EncoderModel(encoder_dir, threads=encoder_threads, cache_size=encoder_cache))
         self.window_words = window_words
@@ -59,8 +60,7 @@ class Warden:
         self.examples = ExampleScorer([c for c in cats if c.id not in known], self.model.spec, self.model.idf)
         self.thresholds = self.scorer.thresholds()
         self.decider = Decider(self.policy, self.thresholds, getattr(self.scorer, "unattributed", None))
-        context_dir = Path(model_dir or default_model_dir()) / "context"
-        self.compliance = ComplianceModel(context_dir) if context_dir.is_dir() else None
+        self.compliance = ComplianceModel(base / "context") if (base / "context").is_dir() else None
 
     @property
     def model_version(self) -> str:

@@ -191,12 +191,12 @@ async def create_moderation(request: Request) -> JSONResponse:
     warden = state.warden
     if model is not None and model not in OPENAI_MODEL_NAMES and model != warden.model_version:
         raise ApiError(404, f"The model '{model}' does not exist; use '{warden.model_version}' or omit 'model'.", param="model", code="model_not_found")
+    if context is not None and warden.compliance is None:
+        raise ApiError(400, "This server's model cannot judge answers in context (it has no compliance model); omit 'context'.", param="context", code="unsupported_parameter")
     subject, external_id = _named_subject(request, key, body)
     idem = idempotency(request, key)
     await admit(request, key)  # a key or project without standing is refused; the end user's is reported
     started = time.perf_counter()
-    if context is not None and warden.compliance is None:
-        raise ApiError(400, "This server's model cannot judge answers in context (it has no compliance model); omit 'context'.", param="context", code="unsupported_parameter")
     verdicts = await run_in_threadpool(warden.moderate, texts, body.get("surface", "input"), context)
     elapsed_ms = (time.perf_counter() - started) * 1000
     results = [openai_result(v, t) for v, t in zip(verdicts, types)]

@@ -6,8 +6,12 @@ import numpy as np
 
 
 def binary_metrics(y: np.ndarray, scores: np.ndarray, threshold: float, pred: np.ndarray | None = None) -> dict:
-    """`pred` overrides `scores >= threshold` when decisions come from elsewhere (a verdict)."""
+    """`pred` overrides `scores >= threshold` when decisions come from elsewhere (a verdict).
+    Decisions alone may be passed as the scores (booleans)."""
     y = y.astype(bool)
+    scores = np.asarray(scores)
+    if scores.dtype == bool:
+        scores = scores.astype(np.float64)
     pred = scores >= threshold if pred is None else pred.astype(bool)
     tp = int(np.sum(pred & y))
     fp = int(np.sum(pred & ~y))
