@@ -1,6 +1,6 @@
 """Run every benchmark and write benchmarks/RESULTS.md from their JSON.
 
-    python benchmarks/run.py            # speed, policy examples, held-out data, robustness, context, ledger, proxy
+    python benchmarks/run.py            # speed, policy examples, held-out data, robustness, context, tuning, ledger, proxy
     python benchmarks/run.py --report   # only rewrite RESULTS.md from existing JSON
 """
 
@@ -16,7 +16,7 @@ RESULTS = HERE / "results"
 
 
 def run_all() -> None:
-    for script in ("speed.py", "policy_examples.py", "heldout.py", "robustness.py", "context.py", "ledger.py", "proxy.py"):
+    for script in ("speed.py", "policy_examples.py", "heldout.py", "robustness.py", "context.py", "tuning.py", "ledger.py", "proxy.py"):
         print(f"== {script}", flush=True)
         subprocess.run([sys.executable, str(HERE / script)], check=True)
 
@@ -89,6 +89,7 @@ def report() -> str:
         lines.append(f"| `{src}` | {r['n']} | {r['positives']} | {rate:.3f} | {rec} | {r['fpr']:.3f} |")
     lines += robustness()
     lines += context()
+    lines += tuning()
     lines += ledger_and_proxy()
     return "\n".join(lines) + "\n"
 
@@ -119,6 +120,28 @@ def context() -> list[str]:
     for name, both in cx["summary"].items():
         a, c = both["alone"], both["in_context"]
         lines.append(f"| {name} | {a['precision']:.3f} / {a['recall']:.3f} / {a['f1']:.3f} | {c['precision']:.3f} / {c['recall']:.3f} / {c['f1']:.3f} |")
+    return lines
+
+
+def tuning() -> list[str]:
+    if not (RESULTS / "tuning.json").exists():
+        return []
+    tu = json.loads((RESULTS / "tuning.json").read_text())
+    names = list(tu["objectives"])
+    lines = ["", "## Operating points (`benchmarks/tuning.py`)", "",
+             f"Thresholds fitted by `policywarden tune` on {tu['calibration_prompts']:,} calibration prompts (never trained on) "
+             f"for each objective, measured on {tu['heldout_prompts']:,} held-out prompts and on the policy's examples. "
+             "An FPR objective bounds each category's false-positive rate, not the verdict's.", "",
+             "| thresholds | moved | precision | recall | F1 | FPR | policy examples recall (any) | look-alikes flagged |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name, r in tu["objectives"].items():
+        h, p = r["heldout"], r["policy_examples"]
+        lines.append(f"| {name} | {r['thresholds_changed']} | {h['precision']:.3f} | {h['recall']:.3f} | {h['f1']:.3f} | {h['fpr']:.3f} | "
+                     f"{p['recall_any']:.3f} | {p['lookalikes_flagged']:.3f} |")
+    lines += ["", "Benign held-out prompts flagged, by source:", "",
+              "| source | " + " | ".join(names) + " |", "| --- |" + " ---: |" * len(names)]
+    for src in tu["objectives"][names[0]]["benign_flagged_by_source"]:
+        lines.append(f"| {src} | " + " | ".join(f"{tu['objectives'][n]['benign_flagged_by_source'][src]:.3f}" for n in names) + " |")
     return lines
 
 

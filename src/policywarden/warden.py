@@ -59,8 +59,12 @@ class Warden:
         known = set(self.model.heads) | set(self.model.meta.get("training", {}).get("skipped_heads", {}))
         self.examples = ExampleScorer([c for c in cats if c.id not in known], self.model.spec, self.model.idf)
         self.thresholds = self.scorer.thresholds()
-        self.decider = Decider(self.policy, self.thresholds, getattr(self.scorer, "unattributed", None))
+        self.decider = self.decider_for(self.policy)
         self.compliance = ComplianceModel(base / "context") if (base / "context").is_dir() else None
+
+    def decider_for(self, policy: Policy) -> Decider:
+        """Verdicts under another policy (an overlay's thresholds, say) from this Warden's scores."""
+        return Decider(policy, self.thresholds, getattr(self.scorer, "unattributed", None))
 
     @property
     def model_version(self) -> str:

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from ..policy import PolicyError
-from . import enforce_cmd, keys_cmd, policy_cmd, train_cmd, webhooks_cmd, staff_cmd
+from . import enforce_cmd, keys_cmd, policy_cmd, train_cmd, tune_cmd, webhooks_cmd, staff_cmd
 from .common import console, fail, print_json
 
 app = typer.Typer(help="PolicyWarden: enforce an AI usage policy.", no_args_is_help=True, add_completion=False)
@@ -25,6 +25,7 @@ app.add_typer(enforce_cmd.evidence, name="evidence")
 app.add_typer(enforce_cmd.enforcement, name="enforcement")
 app.command("purge")(enforce_cmd.purge)
 app.command("train")(train_cmd.train)
+app.command("tune")(tune_cmd.tune)
 
 
 def _read_text(text: str) -> str:
