@@ -37,6 +37,7 @@ $(TRAIN_VENV)/.ok: pyproject.toml
 encoder: $(TRAIN_VENV)/.ok  ## fine-tune the encoder on ../shared/data and calibrate the cascade (CPU, ~45 min)
 	HF_HUB_OFFLINE=1 $(TRAIN_VENV)/bin/python training/build_encoder.py $(ARGS)
 	$(TRAIN_VENV)/bin/python training/calibrate_cascade.py
+	$(TRAIN_VENV)/bin/python training/calibrate_served.py
 	$(TRAIN_VENV)/bin/python training/calibrate_unattributed.py
 
 context: $(VENV)/.test  ## rebuild the compliance model that judges answers with their prompt (CPU, ~3 min)

@@ -1,0 +1,83 @@
+"""Refit the shipped model's policy-category thresholds on calibration prompts scored as served.
+
+    python training/calibrate_served.py [--model DIR]   # after calibrate_cascade.py; ~7 min
+
+calibrate_cascade.py fits each head's threshold on whole texts, but the Warden serves the
+maximum over a text's windows and sentences: a long benign text has many chances to cross a
+line fitted on whole texts. This step scores the calibration prompts (the training rows
+neither model was fitted on) exactly as served and refits each policy category's threshold
+for F1 with `policywarden.tune` (the same code as `policywarden tune`; a category needs 10
+calibration positives, and keeps its threshold where it already does as well). OpenAI
+categories and `any` keep calibrate_cascade's thresholds. Writes the encoder's model.json
+("cascade" → "thresholds", with the old and new values under "served_refit") and voids the
+unattributed choice: run calibrate_unattributed.py next. The held-out split is not read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "training"))
+
+from build_encoder import calibration_split, load_records  # noqa: E402
+
+from policywarden import Warden  # noqa: E402
+from policywarden.classify.cascade import CascadeScorer  # noqa: E402
+from policywarden.classify.embedded import default_model_dir  # noqa: E402
+from policywarden.tune import Objective, examples_from, tune  # noqa: E402
+
+MIN_POSITIVES = 10
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--work", default=str(ROOT / "training" / "out"))
+    ap.add_argument("--model", default=str(default_model_dir()), help="model directory (with encoder/)")
+    args = ap.parse_args()
+    warden = Warden(model_dir=args.model, encoder_cache=0)
+    if not isinstance(warden.scorer, CascadeScorer):
+        raise SystemExit(f"{args.model} has no encoder: nothing to refit")
+    # Text the first stage clears scores 0 here, not just under the old threshold: at run time
+    # it is capped just under whatever threshold is in force, so it never flags at any of them.
+    warden.scorer._cleared_cap[:] = 0.0
+    records, _ = load_records(Path(args.work))
+    prompts = [r for r in records if r.role == "user"]
+    _, cal, _ = calibration_split([r for r in prompts if r.split == "train"], warden.model.meta)
+    ids = [c.id for c in warden.policy.categories if c.id in warden.scorer.encoder.heads]
+    print(f"scoring {len(cal)} calibration prompts as served", flush=True)
+    result = tune(warden, examples_from(cal, ids), Objective(), "input", MIN_POSITIVES)
+
+    before, after = result["overall"]["fit"]["before"], result["overall"]["fit"]["after"]
+    for cid, e in result["categories"].items():
+        if "tuned" in e:
+            b, a = e["fit"]["before"], e["fit"]["after"]
+            print(f"  {cid:45} {e['threshold']:.3f} -> {e['tuned']:.3f}  F1 {b['f1']:.3f} -> {a['f1']:.3f}  ({e['positives']} positives)")
+    print(f"verdict on the calibration prompts: F1 {before['f1']:.3f} -> {after['f1']:.3f}, recall {before['recall']:.3f} -> "
+          f"{after['recall']:.3f}, FPR {before['fpr']:.3f} -> {after['fpr']:.3f}")
+
+    path = Path(args.model) / "encoder" / "model.json"
+    meta = json.loads(path.read_text())
+    cascade = meta["cascade"]
+    old = dict(cascade.get("served_refit", {}).get("whole_text", {}))
+    for cid, t in result["thresholds"].items():
+        old.setdefault(cid, cascade["thresholds"][cid])
+        cascade["thresholds"][cid] = t
+    cascade["served_refit"] = {
+        "whole_text": old,  # calibrate_cascade's thresholds for the categories refitted
+        "calibration_prompts": len(cal),
+        "min_positives": MIN_POSITIVES,
+        "verdict_before": before,
+        "verdict_after": after,
+    }
+    cascade["unattributed"] = None  # chosen against the old thresholds: calibrate_unattributed.py again
+    path.write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {path}: {len(result['thresholds'])} thresholds refitted; run training/calibrate_unattributed.py next")
+
+
+if __name__ == "__main__":
+    main()
