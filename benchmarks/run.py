@@ -131,7 +131,8 @@ def tuning() -> list[str]:
     lines = ["", "## Operating points (`benchmarks/tuning.py`)", "",
              f"Thresholds fitted by `policywarden tune` on {tu['calibration_prompts']:,} calibration prompts (never trained on) "
              f"for each objective, measured on {tu['heldout_prompts']:,} held-out prompts and on the policy's examples. "
-             "An FPR objective bounds each category's false-positive rate, not the verdict's.", "",
+             "An FPR bound is on the verdict (flagged under any category) over the calibration prompts; held-out rates differ. "
+             "The shipped thresholds are themselves the F1 fit (training/calibrate_served.py), so F1 moves nothing.", "",
              "| thresholds | moved | precision | recall | F1 | FPR | policy examples recall (any) | look-alikes flagged |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name, r in tu["objectives"].items():
