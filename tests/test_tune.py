@@ -181,3 +181,17 @@ def test_examples_from_records_take_the_violation_label_as_the_verdicts_truth():
     assert a.labels == set() and {"overall", "protect.weapons"} <= a.known
     assert b.labels == {"protect.harassment", "overall"} and b.known == {"protect.harassment", "overall"}
     assert c.labels == set() and c.known == set()
+
+
+def test_cli_overlay_on_a_policy_file_elsewhere_loads_as_the_policy(tmp_path):
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "out").mkdir()
+    mine = tmp_path / "policies" / "Acme Rules.yaml"
+    mine.write_text("kind: overlay\nid: acme\nbase: openai-usage\nthresholds: {protect.gambling: 0.7}\n")
+    out = tmp_path / "out" / "tuned.yaml"
+    r = runner.invoke(app, ["tune", str(write_file(tmp_path)), "--out", str(out), "-p", str(mine), "--max-fpr", "0",
+                            "--min-positives", "2"])
+    assert r.exit_code == 0, r.output
+    policy = load_policy(str(out))  # its base, ../policies/Acme Rules.yaml, found from out/
+    assert policy.id == "acme-rules-tuned"
+    assert next(c for c in policy.categories if c.id == "protect.gambling").threshold == 0.7

@@ -249,7 +249,8 @@ def tuned_policy(warden: Warden, thresholds: dict[str, float]):
 
 def overlay_document(result: dict, base: str, source: str) -> dict:
     """The overlay that applies the tuned thresholds (YAML- or JSON-ready)."""
-    stem = "".join(ch if ch.isalnum() else "-" for ch in base.partition("@")[0].lower()).strip("-") or "policy"
+    name = base.partition("@")[0].rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml").lower()
+    stem = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in name).strip("-") or "policy"
     return {
         "schema_version": 1,
         "kind": "overlay",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -44,7 +45,9 @@ def tune(
         result = run(warden, read_examples(file), objective, surface, min_positives, holdout)
     except (EvalInputError, ValueError) as exc:
         fail(str(exc))
-    doc = overlay_document(result, policy, Path(file).name)
+    # A policy file is named from the overlay's folder, as the loader resolves an overlay's base.
+    base = os.path.relpath(Path(policy).resolve(), target.resolve().parent) if Path(policy).is_file() else policy
+    doc = overlay_document(result, base, Path(file).name)
     header = ("# Written by `policywarden tune`. The thresholds are absolute: apply this after any other\n"
               f"# overlay (--overlay {target.name}), or as the policy itself (--policy {target.name}).\n")
     try:
