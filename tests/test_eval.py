@@ -35,6 +35,14 @@ def test_jsonl_with_every_label_form(tmp_path, warden):
     assert overall["n"] == 5 and overall["tp"] == 1  # a row naming only one category at 0 says nothing overall and overall["fp"] == 0
 
 
+def test_a_text_labelled_with_an_openai_category_only_is_violating_overall(tmp_path, warden):
+    f = tmp_path / "o.jsonl"
+    f.write_text(json.dumps({"text": VIOLENT, "category": "illicit/violent"}) + "\n"
+                 + json.dumps({"text": "What is the capital of France?", "category": None}) + "\n")
+    overall = evaluate(warden, read_examples(f))["categories"]["overall"]
+    assert overall["positives"] == 1 and overall["tp"] == 1 and overall["fp"] == 0
+
+
 def test_csv_and_cli_json(tmp_path):
     f = tmp_path / "d.csv"
     f.write_text(f'text,labels\n"{VIOLENT}",protect.weapons;illicit/violent\n"What is the capital of France?",\n')

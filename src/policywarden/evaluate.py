@@ -121,7 +121,7 @@ def evaluate(warden: Warden, examples: list[Example], surface: str = "input", ba
     results = {}
     for cid in targets:
         if cid == OVERALL:
-            y = np.array([bool(e.labels & (set(policy_ids) | {OVERALL})) for e in examples])
+            y = np.array([bool(e.labels) for e in examples])  # violating anything: a policy or an OpenAI category
             mask = np.array([e.known is None or OVERALL in e.known or bool(e.labels) for e in examples])
         else:
             y = np.array([cid in e.labels for e in examples])

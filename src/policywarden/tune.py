@@ -178,7 +178,7 @@ def tune(
                 chosen[cid] = t
         report[cid] = entry
 
-    violating = np.array([bool(e.labels & (set(policy_ids) | {OVERALL})) for e in examples])
+    violating = np.array([bool(e.labels) for e in examples])  # a policy or an OpenAI category, or flagged
     judged = np.array([e.known is None or OVERALL in e.known or bool(e.labels) for e in examples])
     bounds_met = None
     if objective.max_fpr is not None or objective.min_precision is not None:
