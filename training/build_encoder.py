@@ -84,6 +84,14 @@ def calibration_split(records: list[Record], linear_meta: dict) -> tuple[list[Re
     return [r for r, c in zip(records, mask) if not c], [r for r, c in zip(records, mask) if c], mask
 
 
+def calibration_prompts(work: Path, linear_meta: dict) -> tuple[list[Record], list[Record]]:
+    """The prompts (user records) of the calibration slice and of the held-out split."""
+    records, _ = load_records(work)
+    prompts = [r for r in records if r.role == "user"]
+    _, cal, _ = calibration_split([r for r in prompts if r.split == "train"], linear_meta)
+    return cal, [r for r in prompts if r.split != "train"]
+
+
 def texts_digest(texts: list[str]) -> str:
     h = hashlib.sha256()
     for t in texts:

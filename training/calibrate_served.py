@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
-from build_encoder import calibration_split, load_records  # noqa: E402
+from build_encoder import calibration_prompts  # noqa: E402
 
 from policywarden import Warden  # noqa: E402
 from policywarden.classify.cascade import CascadeScorer  # noqa: E402
@@ -45,9 +45,7 @@ def main() -> None:
     # Text the first stage clears scores 0 here, not just under the old threshold: at run time
     # it is capped just under whatever threshold is in force, so it never flags at any of them.
     warden.scorer._cleared_cap[:] = 0.0
-    records, _ = load_records(Path(args.work))
-    prompts = [r for r in records if r.role == "user"]
-    _, cal, _ = calibration_split([r for r in prompts if r.split == "train"], warden.model.meta)
+    cal, _ = calibration_prompts(Path(args.work), warden.model.meta)
     ids = [c.id for c in warden.policy.categories if c.id in warden.scorer.encoder.heads]
     print(f"scoring {len(cal)} calibration prompts as served", flush=True)
     result = tune(warden, examples_from(cal, ids), Objective(), "input", MIN_POSITIVES)

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
-from build_encoder import calibration_split, load_records  # noqa: E402
+from build_encoder import calibration_prompts  # noqa: E402
 
 from policywarden import Warden  # noqa: E402
 from policywarden.classify.embedded import default_model_dir  # noqa: E402
@@ -66,10 +66,7 @@ def main() -> None:
     ap.add_argument("--model", default=str(default_model_dir()), help="model directory (with encoder/)")
     args = ap.parse_args()
     warden = Warden(model_dir=args.model, encoder_cache=0)
-    records, _ = load_records(Path(args.work))
-    prompts = [r for r in records if r.role == "user"]
-    _, cal, _ = calibration_split([r for r in prompts if r.split == "train"], warden.model.meta)
-    held = [r for r in prompts if r.split != "train"]
+    cal, held = calibration_prompts(Path(args.work), warden.model.meta)
 
     cal_table = verdict_table(warden, cal)
     base = cal_table["none"]

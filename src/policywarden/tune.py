@@ -161,10 +161,11 @@ def tune(
     chosen: dict[str, float] = {}
     movable: list[str] = []
     report: dict[str, dict] = {}
+    columns: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # labels, known, scores
     for cid in targets:
-        y = np.array([cid in e.labels for e in examples])
-        known = np.array([e.known is None or cid in e.known for e in examples])
-        s = np.array([sc.get(cid, 0.0) for sc in scores])
+        y, known, s = columns[cid] = (np.array([cid in e.labels for e in examples]),
+                                      np.array([e.known is None or cid in e.known for e in examples]),
+                                      np.array([sc.get(cid, 0.0) for sc in scores]))
         fit = known & ~held
         entry: dict = {"threshold": current[cid], "positives": int(y[fit].sum()), "negatives": int((~y[fit]).sum())}
         if surface not in rows[cid].applies_to:
@@ -195,9 +196,7 @@ def tune(
     for cid, entry in report.items():
         if cid in chosen:
             entry["tuned"] = chosen[cid]
-        y = np.array([cid in e.labels for e in examples])
-        known = np.array([e.known is None or cid in e.known for e in examples])
-        s = np.array([sc.get(cid, 0.0) for sc in scores])
+        y, known, s = columns[cid]
         for part, mask in (("fit", known & ~held), ("holdout", known & held)):
             if mask.any():
                 entry[part] = {"before": binary_metrics(y[mask], s[mask], current[cid]),
