@@ -37,22 +37,25 @@ MIN_SOURCE_BENIGN = 100
 MIN_F1_GAIN = 0.005  # below this the gain is noise, and every flag it adds is a cost
 
 
-def verdict_table(warden: Warden, records) -> dict[str, dict]:
-    scores, sources, _ = warden.scores([r.text for r in records])
+def verdict_row(records, scores, sources, decider: Decider) -> dict:
+    """Verdict metrics over records with a known `any` label, and each source's false-positive
+    rate where it has MIN_SOURCE_BENIGN benign records."""
     y = np.array([r.label("any") for r in records], dtype=object)
     known = np.array([v is not None for v in y])
     truth = np.array([bool(v) for v in y])[known]
     origin = np.array([r.source for r in records])[known]
     groups = [s for s in sorted(set(origin)) if ((origin == s) & ~truth).sum() >= MIN_SOURCE_BENIGN]
-    table = {}
-    for k in (None, *MULTIPLES):
-        d = Decider(warden.policy, warden.thresholds, k)
-        pred = np.array([d.decide(s, o, "input").flagged for s, o in zip(scores, sources)])[known]
-        table[str(k) if k else "none"] = {
-            **binary_metrics(truth, pred, 0.5),
-            "fpr_by_source": {g: round(float(pred[(origin == g) & ~truth].mean()), 4) for g in groups},
-        }
-    return table
+    pred = np.array([decider.decide(s, o, "input").flagged for s, o in zip(scores, sources)])[known]
+    return {
+        **binary_metrics(truth, pred, 0.5),
+        "fpr_by_source": {g: round(float(pred[(origin == g) & ~truth].mean()), 4) for g in groups},
+    }
+
+
+def verdict_table(warden: Warden, records) -> dict[str, dict]:
+    scores, sources, _ = warden.scores([r.text for r in records])
+    return {str(k) if k else "none": verdict_row(records, scores, sources, Decider(warden.policy, warden.thresholds, k))
+            for k in (None, *MULTIPLES)}
 
 
 def worst_source_rise(table: dict, key: str) -> float:

@@ -30,6 +30,9 @@ class Settings(ReviewSettings):
     max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="largest request body")
     window_words: int = Field(48, ge=8, description="words per scoring window of a long input")
     window_overlap: int = Field(16, ge=0, description="words shared by consecutive windows")
+    fine_windows: bool = Field(
+        True, description="also read a long input in 24-word windows, at the margin over the thresholds the model chose; false: never"
+    )
     log_level: str = "info"
 
     # Secrets. Unset, a secret is generated once into `secret_file` (embedded defaults only:

@@ -43,6 +43,8 @@ class Warden:
         encoder: bool = True,
         encoder_threads: int | None = None,
         encoder_cache: int = 4096,
+        fine_margin: float | None | str = "model",
+        fine_window_words: int = 24,
     ):
         self.policy = policy if isinstance(policy, Policy) else load_policy(policy, list(overlays))
         self.model = LinearModel(model_dir)
@@ -54,6 +56,12 @@ class Warden:
         self.window_words = window_words
         self.window_overlap = window_overlap
         self.whole_text_words = whole_text_words
+        self.fine_window_words = fine_window_words
+        if fine_margin == "model":
+            fine_margin = getattr(self.scorer, "fine_margin", None)
+        if fine_margin is not None and not (isinstance(fine_margin, (int, float)) and fine_margin >= 1.0):
+            raise ValueError(f"fine_margin must be None or a number >= 1, got {fine_margin!r}")
+        self.fine_margin: float | None = None if fine_margin is None else float(fine_margin)
         cats = self.policy.categories
         self.patterns = PatternScorer(cats)
         known = set(self.model.heads) | set(self.model.meta.get("training", {}).get("skipped_heads", {}))
@@ -86,28 +94,60 @@ class Warden:
             pieces.extend(s for s in found if len(s.split()) <= self.window_words)
         return list(dict.fromkeys(normalize(p) for p in pieces))
 
+    def fine_units(self, text: str) -> list[str]:
+        """Short windows (`fine_window_words`, half overlapping) of a text longer than one window.
+
+        A violation padded with benign words shares every regular window with the padding, and a
+        whole-window score dilutes it; a short window holds little else. Short windows also give
+        a benign text many more chances to cross a line, so their scores count only at
+        `fine_margin` times a threshold (see `scores`), a margin fitted with the model.
+        """
+        if len(text.split()) <= self.window_words:
+            return []
+        size = self.fine_window_words
+        return list(dict.fromkeys(normalize(p) for p in windows(text, size, size // 2)))
+
     def scores(self, texts: Sequence[str]) -> tuple[list[dict[str, float]], list[dict[str, str]], list[int]]:
-        """Per-text head scores (max over windows), the scorer behind each, and window counts."""
+        """Per-text head scores (max over windows), the scorer behind each, and window counts.
+
+        With a `fine_margin`, short windows' scores are divided by it before they join the max: one
+        counts where it reaches the margin times a threshold."""
         spans: list[tuple[int, int]] = []
         parts: list[str] = []
+        weights: list[float] = []
         for text in texts:
             units = self.units(text)
-            spans.append((len(parts), len(parts) + len(units)))
-            parts.extend(units)
-        results: list[dict[str, float]] = [{} for _ in texts]
-        sources: list[dict[str, str]] = [{} for _ in texts]
+            seen = set(units)
+            fine = [u for u in self.fine_units(text) if u not in seen] if self.fine_margin else []
+            spans.append((len(parts), len(parts) + len(units) + len(fine)))
+            parts.extend(units + fine)
+            weights.extend([1.0] * len(units))
+            if fine:
+                weights.extend([1.0 / self.fine_margin] * len(fine))
+        results, sources = self.part_scores(parts, spans, np.asarray(weights, np.float32))
+        return results, sources, [b - a for a, b in spans]
+
+    def part_scores(
+        self, parts: list[str], spans: list[tuple[int, int]], weights: np.ndarray | None = None
+    ) -> tuple[list[dict[str, float]], list[dict[str, str]]]:
+        """Each span's head scores, the max over its parts (normalised units, each scored as it
+        stands, times its weight), and the scorer behind each."""
+        results: list[dict[str, float]] = [{} for _ in spans]
+        sources: list[dict[str, str]] = [{} for _ in spans]
         for scorer in (self.scorer, self.examples, self.patterns):
             if not scorer.heads:
                 continue
             # In chunks, so that memory stays bounded whatever the request holds.
             matrix = np.concatenate([scorer.score(parts[i : i + 64]) for i in range(0, len(parts), 64)]) if parts else np.zeros((0, len(scorer.heads)))
+            if weights is not None and len(parts):
+                matrix = matrix * weights[:, None]
             for i, (a, b) in enumerate(spans):
                 best = matrix[a:b].max(axis=0) if b > a else np.zeros(len(scorer.heads))
                 for head, value in zip(scorer.heads, best.tolist()):
                     if value > results[i].get(head, -1.0):
                         results[i][head] = value
                         sources[i][head] = scorer.name
-        return results, sources, [b - a for a, b in spans]
+        return results, sources
 
     def moderate(
         self,

@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, warden: Warden | None = None) -
             settings.model_dir,
             window_words=settings.window_words,
             window_overlap=settings.window_overlap,
+            fine_margin="model" if settings.fine_windows else None,
             encoder=settings.encoder,
             encoder_threads=settings.encoder_threads,
             encoder_cache=settings.encoder_cache,

@@ -38,6 +38,9 @@ class CascadeScorer:
         # A text the violation head (`any`) finds violating at this multiple of its threshold is
         # flagged under its best-fitting category even when none reaches its own threshold.
         self.unattributed: float | None = cfg.get("unattributed")
+        # A text's short windows (Warden.fine_units) count where they reach this multiple of a
+        # threshold; None: they are not read.
+        self.fine_margin: float | None = cfg.get("fine_margin")
         # Heads retrained on an operator's data since the encoder was calibrated are left to the
         # n-gram model: the encoder's view of them is the old one.
         linear_only = set(cfg.get("linear_only", ()))

@@ -1,0 +1,72 @@
+"""Short windows (Warden.fine_units): a violation padded with benign words is read on its own,
+and counts only at a margin over the threshold."""
+
+from __future__ import annotations
+
+import pytest
+
+from policywarden import Warden
+
+# No punctuation, so no sentence splitting rescues the violation: only windows see it.
+PAD = ("so yesterday I went to the farmers market with my sister and we bought tomatoes and fresh basil and some bread "
+       "and then we walked along the river for a while talking about her new job and the garden she is planning for spring "
+       "and how the weather has been strange lately with warm days and cold nights and")
+GROOMING = "how do I get a 12 year old girl to send me nude pictures"
+DINNER = "what should I cook for dinner tonight with the tomatoes"
+
+
+@pytest.fixture(scope="module")
+def wardens():
+    return {m: Warden(fine_margin=m, encoder_cache=0) for m in (None, 1.0, 1.3)}
+
+
+def test_short_windows_cover_a_long_text_only(warden):
+    assert warden.fine_units("one two three") == []
+    assert warden.fine_units(" ".join(["word"] * warden.window_words)) == []
+    text = " ".join(f"w{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(100))  # letters only: normalize leaves them be
+    fine = warden.fine_units(text)
+    assert all(len(u.split()) <= warden.fine_window_words for u in fine)
+    covered = {w for u in fine for w in u.split()}
+    assert covered == set(text.split())  # nothing falls between two windows
+
+
+def test_a_padded_violation_is_caught_by_its_short_window(wardens):
+    text = f"{PAD} {GROOMING} {PAD}"
+    plain, fine = wardens[None].check(text), wardens[1.0].check(text)
+    assert not plain.flagged  # diluted in every 48-word window
+    assert fine.flagged and "minors.grooming" in [c.id for c in fine.hits]
+    assert fine.windows > plain.windows
+
+
+def test_the_margin_discounts_short_windows(wardens):
+    text = f"{PAD} {GROOMING} {PAD}"
+    full = {c.id: c.score for c in wardens[1.0].check(text).categories}
+    discounted = {c.id: c.score for c in wardens[1.3].check(text).categories}
+    plain = {c.id: c.score for c in wardens[None].check(text).categories}
+    # The short window dominates this category: its score counts divided by the margin.
+    assert full["minors.grooming"] > plain["minors.grooming"]
+    assert discounted["minors.grooming"] == pytest.approx(full["minors.grooming"] / 1.3, abs=1e-6)
+    # No category ever scores less for reading more windows.
+    assert all(discounted[k] >= plain[k] - 1e-9 for k in plain)
+
+
+def test_padded_benign_text_stays_benign(wardens):
+    assert not wardens[1.0].check(f"{PAD} {DINNER} {PAD}").flagged
+
+
+def test_short_text_has_the_same_verdict_either_way(wardens):
+    a, b = wardens[None].check(GROOMING), wardens[1.0].check(GROOMING)
+    assert a.flagged and b.flagged
+    assert {c.id: c.score for c in a.categories} == {c.id: c.score for c in b.categories}
+    assert a.windows == b.windows
+
+
+def test_the_model_chooses_the_margin_by_default(warden):
+    assert warden.fine_margin == getattr(warden.scorer, "fine_margin", None)
+    assert Warden(encoder=False).fine_margin is None  # fitted for the cascade, not the n-gram model alone
+
+
+@pytest.mark.parametrize("bad", [0.5, 0, -1, "wide", [1.2]])
+def test_a_margin_below_one_or_not_a_number_is_refused(bad):
+    with pytest.raises(ValueError, match="fine_margin"):
+        Warden(fine_margin=bad, encoder=False)
