@@ -4,6 +4,11 @@
     python training/calibrate_cascade.py                   # then fit the cascade (blend, gate, thresholds)
     python training/build_encoder.py --steps 20 --out /tmp/enc   # a smoke run
 
+Distillation (`make encoder` does both steps): a 6-layer teacher trained as above, then the
+first 3 layers trained on a blend of the labels and the teacher's probabilities for every head
+(`--layers 3 --teacher DIR`). The teacher speaks for the heads a record's labels leave unknown,
+and makes more benign rows safe to add (`--extra-neg-per-source`).
+
 Runs in the training environment (`make encoder` builds it: PyTorch CPU and the
 `train-encoder` extra), never at run time. Reads WORK/dataset.jsonl (training/build_dataset.py)
 and the hand-written examples; the policy's own examples are dropped as acceptance tests.
@@ -42,7 +47,7 @@ from policywarden.training.trainer import _bucket, _labels  # noqa: E402
 sys.path.insert(0, str(ROOT / "training"))
 from build_model import heads_for  # noqa: E402
 
-ENCODER_VERSION = "pw-minilm-2026.12.3"
+ENCODER_VERSION = "pw-minilm3-2026.12.4"
 MAX_BATCH = 1  # texts per encoder call; see quantise()
 
 
@@ -176,6 +181,31 @@ def assumed_negatives(y: np.ndarray, recs: list[Record], heads: list[str]) -> np
     return out
 
 
+def teacher_version(directory: Path) -> str:
+    return json.loads((directory / "model.json").read_text())["version"]
+
+
+def teacher_targets(directory: Path, texts: list[str], heads: list[str], cache: Path, threads: int) -> np.ndarray:
+    """A trained encoder's raw probabilities (sigmoid of its logits, before Platt scaling) on the
+    training texts, one column per student head (NaN where the teacher has no such head).
+    Cached by teacher and texts: they take minutes to compute."""
+    teacher = EncoderModel(directory, threads=threads, cache_size=0)
+    key = hashlib.sha256(f"{teacher.meta.get('onnx_sha256')}|{texts_digest(texts)}".encode()).hexdigest()[:16]
+    path = cache / f"teacher-{key}.npy"
+    if path.exists():
+        logits = np.load(path)
+    else:
+        t0 = time.time()
+        logits = np.concatenate([teacher.logits(texts[i : i + 512]) for i in range(0, len(texts), 512)])
+        np.save(path, logits)
+        print(f"teacher {teacher.version}: {len(texts)} texts in {(time.time() - t0) / 60:.1f} min", flush=True)
+    out = np.full((len(texts), len(heads)), np.nan, np.float32)
+    for j, h in enumerate(heads):
+        if h in teacher.heads:
+            out[:, j] = 1 / (1 + np.exp(-logits[:, teacher.heads.index(h)]))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", default=str(ROOT / "training" / "out"))
@@ -191,6 +221,12 @@ def main() -> None:
     ap.add_argument("--min-positives", type=int, default=8)
     ap.add_argument("--assumed-weight", type=float, default=0.0,
                     help="loss weight of assumed negatives (see assumed_negatives; 0, the shipped encoder: none)")
+    ap.add_argument("--version", default=ENCODER_VERSION, help="the version written into model.json")
+    ap.add_argument("--teacher", help="distil from this encoder directory (the shipped one, say): its logits are soft targets for every head on every example")
+    ap.add_argument("--distill-weight", type=float, default=0.7,
+                    help="with --teacher: share of the loss that follows the teacher (the rest follows the labels)")
+    ap.add_argument("--extra-neg-per-source", type=int, default=0,
+                    help="with --teacher: up to N more known negatives per source, which the teacher's soft targets make safe to add")
     ap.add_argument("--fuse", action="store_true", help="fuse the graph with onnxruntime's transformer optimiser before quantising")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
@@ -228,7 +264,7 @@ def main() -> None:
     skipped = {h: f"{int(p)} training positives (< {args.min_positives})" for h, p, n in zip(all_heads, npos, nneg) if h not in heads}
     cols = [all_heads.index(h) for h in heads]
 
-    chosen = select(fit_recs, heads, args.neg_per_source, args.seed)
+    chosen = select(fit_recs, heads, args.neg_per_source + (args.extra_neg_per_source if args.teacher else 0), args.seed)
     texts = [fit_norm[i] for i in chosen]
     y = y_fit_all[chosen][:, cols].astype(np.float32)
     # Known labels weigh 1; assumed negatives (assumed_negatives) a little, since some are wrong.
@@ -248,6 +284,7 @@ def main() -> None:
     tok.enable_truncation(args.max_len)
     tok.no_padding()
     encoded = [e.ids for e in tok.encode_batch(texts)]
+    soft = teacher_targets(Path(args.teacher), texts, heads, tmp, args.threads) if args.teacher else None
 
     def train_and_export(fp32: Path) -> dict:
         class Classifier(torch.nn.Module):
@@ -305,12 +342,21 @@ def main() -> None:
         model.to(device)
         y_t, m_t, pw = torch.from_numpy(y).to(device), torch.from_numpy(mask).to(device), torch.from_numpy(pos_weight).to(device)
         loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pw, reduction="none")
+        if soft is not None:
+            # The teacher's probabilities, for every head including those a record's labels leave
+            # unknown; heads the teacher lacks (NaN) follow the labels alone.
+            soft_t = torch.from_numpy(np.nan_to_num(soft, nan=0.0)).to(device)
+            soft_m = torch.from_numpy((~np.isnan(soft)).astype(np.float32)).to(device)
+            alpha = args.distill_weight
         model.train()
         t0, seen, running = time.time(), 0, 0.0
         for step, idx in enumerate(plan, 1):
             ids, att = (t.to(device) for t in collate(idx))
             logits = model(ids, att)
             loss = (loss_fn(logits, y_t[idx]) * m_t[idx]).sum() / m_t[idx].sum().clamp(min=1.0)
+            if soft is not None:
+                kd = torch.nn.functional.binary_cross_entropy_with_logits(logits, soft_t[idx], reduction="none")
+                loss = (1 - alpha) * loss + alpha * (kd * soft_m[idx]).sum() / soft_m[idx].sum().clamp(min=1.0)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -358,7 +404,7 @@ def main() -> None:
     # Scored exactly as at run time: the package's EncoderModel over the files just written
     # (identity calibration until the Platt parameters below exist).
 
-    provisional = {"version": ENCODER_VERSION, "heads": heads, "thresholds": {h: 0.5 for h in heads},
+    provisional = {"version": args.version, "heads": heads, "thresholds": {h: 0.5 for h in heads},
                    "platt": {h: [1.0, 0.0] for h in heads}, "max_len": args.max_len, "max_batch": MAX_BATCH}
     (out / "model.json").write_text(json.dumps(provisional))
     runtime = EncoderModel(out, threads=args.threads)
@@ -399,7 +445,7 @@ def main() -> None:
     digest = hashlib.sha256((out / "encoder.onnx").read_bytes()).hexdigest()[:12]
     meta = {
         "format": 1,
-        "version": ENCODER_VERSION,
+        "version": args.version,
         "kind": "minilm-finetuned-onnx-int8",
         "heads": heads,
         "thresholds": thresholds,
@@ -420,6 +466,9 @@ def main() -> None:
             "threads": args.threads,
             "neg_per_source": args.neg_per_source,
             "assumed_negative_weight": args.assumed_weight,
+            "teacher": teacher_version(Path(args.teacher)) if args.teacher else None,
+            "distill_weight": args.distill_weight if args.teacher else None,
+            "extra_neg_per_source": args.extra_neg_per_source if args.teacher else 0,
             "examples": len(texts),
             "sources": dict(sorted(Counter(fit_recs[i].source for i in chosen).items())),
             "calibration_positives": cal_counts,
