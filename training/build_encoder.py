@@ -47,7 +47,7 @@ from policywarden.training.trainer import _bucket, _labels  # noqa: E402
 sys.path.insert(0, str(ROOT / "training"))
 from build_model import heads_for  # noqa: E402
 
-ENCODER_VERSION = "pw-minilm3-2026.12.4"
+ENCODER_VERSION = "pw-minilm-2026.12.4"
 MAX_BATCH = 1  # texts per encoder call; see quantise()
 
 
