@@ -70,3 +70,14 @@ def test_the_model_chooses_the_margin_by_default(warden):
 def test_a_margin_below_one_or_not_a_number_is_refused(bad):
     with pytest.raises(ValueError, match="fine_margin"):
         Warden(fine_margin=bad, encoder=False)
+
+
+def test_answers_are_not_read_in_short_windows(wardens):
+    """The margin is fitted on prompts; long ordinary answers paid for short windows more than they gained."""
+    text = f"{PAD} {GROOMING} {PAD}"
+    fine, plain = wardens[1.0].moderate([text], "output")[0], wardens[None].moderate([text], "output")[0]
+    assert fine.windows == plain.windows
+    assert {c.id: c.score for c in fine.categories} == {c.id: c.score for c in plain.categories}
+    # The prompt an answer replies to is still an input.
+    scores, _, counts = wardens[1.0].scores([text, text], fine=[True, False])
+    assert counts[0] > counts[1] and scores[0]["minors.grooming"] > scores[1]["minors.grooming"]

@@ -54,7 +54,7 @@ COMPLIES = {"complied": 1, "benign": 1, "refused": 0}  # DiaSafety's agreement l
 def choose_support(warden: Warden, compliance: ComplianceModel, pairs: list[dict]) -> tuple[float, dict]:
     """The support with the best F1 (violating = complied) on these pairs, and every option's figures."""
     answers = [p["answer"] for p in pairs]
-    a_scores, a_sources, _ = warden.scores(answers)
+    a_scores, a_sources, _ = warden.scores(answers, fine=False)
     p_scores, _, _ = warden.scores([p["prompt"] for p in pairs])
     complies = compliance.score(answers) >= compliance.cut
     truth = np.array([p["kind"] == "complied" for p in pairs])

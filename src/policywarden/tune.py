@@ -155,7 +155,7 @@ def tune(
                              "('labels' or 'category'), not only flagged / not flagged")
 
     held = np.array([in_holdout(e.text, holdout) for e in examples]) if holdout else np.zeros(len(examples), bool)
-    scores, sources, counts = served if served is not None else warden.scores([e.text for e in examples])
+    scores, sources, counts = served if served is not None else warden.scores([e.text for e in examples], surface == "input")
     rows = {c.id: c for c in warden.policy.categories}
     current = {c.id: c.threshold for c in warden.decider.rows}
     chosen: dict[str, float] = {}

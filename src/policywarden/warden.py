@@ -107,23 +107,28 @@ class Warden:
         size = self.fine_window_words
         return list(dict.fromkeys(normalize(p) for p in windows(text, size, size // 2)))
 
-    def scores(self, texts: Sequence[str]) -> tuple[list[dict[str, float]], list[dict[str, str]], list[int]]:
+    def scores(
+        self, texts: Sequence[str], fine: bool | Sequence[bool] = True
+    ) -> tuple[list[dict[str, float]], list[dict[str, str]], list[int]]:
         """Per-text head scores (max over windows), the scorer behind each, and window counts.
 
         With a `fine_margin`, short windows' scores are divided by it before they join the max: one
-        counts where it reaches the margin times a threshold."""
+        counts where it reaches the margin times a threshold. `fine` (one flag, or one per text)
+        says which texts are read in short windows at all: prompts, for which the margin was
+        fitted; `moderate` leaves them out of answers."""
+        flags = [fine] * len(texts) if isinstance(fine, bool) else list(fine)
         spans: list[tuple[int, int]] = []
         parts: list[str] = []
         weights: list[float] = []
-        for text in texts:
+        for text, read_fine in zip(texts, flags):
             units = self.units(text)
             seen = set(units)
-            fine = [u for u in self.fine_units(text) if u not in seen] if self.fine_margin else []
-            spans.append((len(parts), len(parts) + len(units) + len(fine)))
-            parts.extend(units + fine)
+            fine_units = [u for u in self.fine_units(text) if u not in seen] if self.fine_margin and read_fine else []
+            spans.append((len(parts), len(parts) + len(units) + len(fine_units)))
+            parts.extend(units + fine_units)
             weights.extend([1.0] * len(units))
-            if fine:
-                weights.extend([1.0 / self.fine_margin] * len(fine))
+            if fine_units:
+                weights.extend([1.0 / self.fine_margin] * len(fine_units))
         results, sources = self.part_scores(parts, spans, np.asarray(weights, np.float32))
         return results, sources, [b - a for a, b in spans]
 
@@ -170,7 +175,10 @@ class Warden:
         prompts = self._prompts(context, len(texts), surface)
         asked = [i for i, p in enumerate(prompts) if p is not None]
         distinct = list(dict.fromkeys(prompts[i] for i in asked))  # one prompt for many answers is scored once
-        all_scores, all_sources, counts = self.scores(list(texts) + distinct)
+        # Short windows for prompts only: their margin was fitted on prompts, and long ordinary
+        # answers (medical, counselling) paid for them more than they gained.
+        fine = [surface == "input"] * len(texts) + [True] * len(distinct)
+        all_scores, all_sources, counts = self.scores(list(texts) + distinct, fine)
         used = [False] * len(texts)
         if asked:
             row = {p: len(texts) + k for k, p in enumerate(distinct)}
