@@ -66,7 +66,7 @@ def test_the_model_chooses_the_margin_by_default(warden):
     assert Warden(encoder=False).fine_margin is None  # fitted for the cascade, not the n-gram model alone
 
 
-@pytest.mark.parametrize("bad", [0.5, 0, -1, "wide", [1.2]])
+@pytest.mark.parametrize("bad", [0.5, 0, -1, "wide", [1.2], True])
 def test_a_margin_below_one_or_not_a_number_is_refused(bad):
     with pytest.raises(ValueError, match="fine_margin"):
         Warden(fine_margin=bad, encoder=False)
@@ -81,3 +81,8 @@ def test_answers_are_not_read_in_short_windows(wardens):
     # The prompt an answer replies to is still an input.
     scores, _, counts = wardens[1.0].scores([text, text], fine=[True, False])
     assert counts[0] > counts[1] and scores[0]["minors.grooming"] > scores[1]["minors.grooming"]
+
+
+def test_one_fine_flag_per_text(warden):
+    with pytest.raises(ValueError, match="2 texts"):
+        warden.scores(["one", "two"], fine=[True])

@@ -59,7 +59,7 @@ class Warden:
         self.fine_window_words = fine_window_words
         if fine_margin == "model":
             fine_margin = getattr(self.scorer, "fine_margin", None)
-        if fine_margin is not None and not (isinstance(fine_margin, (int, float)) and fine_margin >= 1.0):
+        if fine_margin is not None and (isinstance(fine_margin, bool) or not (isinstance(fine_margin, (int, float)) and fine_margin >= 1.0)):
             raise ValueError(f"fine_margin must be None or a number >= 1, got {fine_margin!r}")
         self.fine_margin: float | None = None if fine_margin is None else float(fine_margin)
         cats = self.policy.categories
@@ -117,6 +117,8 @@ class Warden:
         says which texts are read in short windows at all: prompts, for which the margin was
         fitted; `moderate` leaves them out of answers."""
         flags = [fine] * len(texts) if isinstance(fine, bool) else list(fine)
+        if len(flags) != len(texts):
+            raise ValueError(f"fine holds {len(flags)} flags for {len(texts)} texts")
         spans: list[tuple[int, int]] = []
         parts: list[str] = []
         weights: list[float] = []
