@@ -438,11 +438,12 @@ def main() -> None:
         thresholds[h] = round(float(best_threshold(yy == 1, p, floor=0.3)), 4) if npos_c >= 3 else 0.5
 
     held_norm = [normalize(r.text) for r in held_recs]
+    digest = hashlib.sha256((out / "encoder.onnx").read_bytes()).hexdigest()[:12]
     np.savez_compressed(
         tmp / "scores.npz", cal=cal_logits, heldout=infer(held_norm), heads=np.array(heads),
         cal_digest=np.array(texts_digest(cal_norm)), heldout_digest=np.array(texts_digest(held_norm)),
+        onnx_sha256=np.array(digest),  # whose logits these are: calibrate_cascade.py checks
     )
-    digest = hashlib.sha256((out / "encoder.onnx").read_bytes()).hexdigest()[:12]
     meta = {
         "format": 1,
         "version": args.version,

@@ -110,10 +110,14 @@ def main() -> None:
         np.savez_compressed(
             work / "encoder" / "scores.npz", cal=runtime.logits(cal_norm), heldout=runtime.logits(held_norm),
             heads=np.array(heads), cal_digest=np.array(texts_digest(cal_norm)), heldout_digest=np.array(texts_digest(held_norm)),
+            onnx_sha256=np.array(meta.get("onnx_sha256", "")),
         )
         print(f"scored {len(cal_norm)} calibration and {len(held_norm)} held-out rows with {meta['version']}", flush=True)
     z = np.load(work / "encoder" / "scores.npz")
-    if list(z["heads"]) != heads:
+    # The last build_encoder.py run wrote scores.npz, whichever encoder it built: another one's
+    # logits with this encoder's Platt parameters would calibrate nonsense without an error.
+    theirs = str(z["onnx_sha256"]) if "onnx_sha256" in z else None
+    if list(z["heads"]) != heads or (theirs and meta.get("onnx_sha256") and theirs != meta["onnx_sha256"]):
         raise SystemExit("scores.npz does not belong to this encoder: rerun training/build_encoder.py, or pass --rescore")
     sets = {}
     for name, recs, logits in (("cal", cal, z["cal"]), ("heldout", held, z["heldout"])):
