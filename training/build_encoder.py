@@ -89,6 +89,15 @@ def calibration_split(records: list[Record], linear_meta: dict) -> tuple[list[Re
     return [r for r, c in zip(records, mask) if not c], [r for r, c in zip(records, mask) if c], mask
 
 
+def model_parser(doc: str) -> argparse.ArgumentParser:
+    """The options every calibration step after calibrate_cascade.py takes: the training work
+    directory and the model directory whose encoder/model.json it writes."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--work", default=str(ROOT / "training" / "out"))
+    ap.add_argument("--model", default=str(default_model_dir()), help="model directory (with encoder/)")
+    return ap
+
+
 def calibration_prompts(work: Path, linear_meta: dict) -> tuple[list[Record], list[Record]]:
     """The prompts (user records) of the calibration slice and of the held-out split."""
     records, _ = load_records(work)

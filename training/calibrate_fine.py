@@ -20,7 +20,6 @@ The held-out split is only measured, never used to choose.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import sys
@@ -30,11 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
-from build_encoder import calibration_prompts  # noqa: E402
-from calibrate_unattributed import MAX_FPR_RISE, MAX_SOURCE_RISE, MIN_SOURCE_BENIGN, verdict_row  # noqa: E402
+from build_encoder import calibration_prompts, model_parser  # noqa: E402
+from calibrate_unattributed import MAX_FPR_RISE, MAX_SOURCE_RISE, MIN_SOURCE_BENIGN, verdict_row, worst_source_rise  # noqa: E402
 
 from policywarden import Warden  # noqa: E402
-from policywarden.classify.embedded import default_model_dir  # noqa: E402
 
 MARGINS = (1.0, 1.1, 1.2, 1.3, 1.4, 1.6, 2.0)
 PAD_WORDS = 300
@@ -48,8 +46,7 @@ def with_margins(warden: Warden, texts: list[str]):
     base, base_src, _ = warden.scores(texts)
     spans, parts = [], []
     for t in texts:
-        seen = set(warden.units(t))
-        fine = [u for u in warden.fine_units(t) if u not in seen]
+        fine = warden.fine_units(t, set(warden.units(t)))
         spans.append((len(parts), len(parts) + len(fine)))
         parts.extend(fine)
     fine_scores, fine_src = warden.part_scores(parts, spans)
@@ -108,15 +105,11 @@ def bury(text: str, filler: list[str], rng: random.Random) -> str:
 
 def rise(table: dict, key: str) -> tuple[float, float]:
     """(overall, worst source) rise in the false-positive rate against no short windows."""
-    base = table["none"]
-    worst = max((table[key]["fpr_by_source"][g] - v for g, v in base["fpr_by_source"].items()), default=0.0)
-    return table[key]["fpr"] - base["fpr"], worst
+    return table[key]["fpr"] - table["none"]["fpr"], worst_source_rise(table, key)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--work", default=str(ROOT / "training" / "out"))
-    ap.add_argument("--model", default=str(default_model_dir()), help="model directory (with encoder/)")
+    ap = model_parser(__doc__)
     ap.add_argument("--dry-run", action="store_true", help="print the table, write nothing")
     ap.add_argument("--no-heldout", action="store_true", help="do not measure the held-out prompts (they never choose)")
     args = ap.parse_args()

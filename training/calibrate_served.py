@@ -15,7 +15,6 @@ unattributed choice: run calibrate_unattributed.py next. The held-out split is n
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -24,20 +23,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
-from build_encoder import calibration_prompts  # noqa: E402
+from build_encoder import calibration_prompts, model_parser  # noqa: E402
 
 from policywarden import Warden  # noqa: E402
 from policywarden.classify.cascade import CascadeScorer  # noqa: E402
-from policywarden.classify.embedded import default_model_dir  # noqa: E402
 from policywarden.tune import Objective, examples_from, tune  # noqa: E402
 
 MIN_POSITIVES = 10
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--work", default=str(ROOT / "training" / "out"))
-    ap.add_argument("--model", default=str(default_model_dir()), help="model directory (with encoder/)")
+    ap = model_parser(__doc__)
     args = ap.parse_args()
     warden = Warden(model_dir=args.model, encoder_cache=0)
     if not isinstance(warden.scorer, CascadeScorer):

@@ -12,7 +12,6 @@ The held-out split is only measured, never used to choose.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -23,10 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
-from build_encoder import calibration_prompts  # noqa: E402
+from build_encoder import calibration_prompts, model_parser  # noqa: E402
 
 from policywarden import Warden  # noqa: E402
-from policywarden.classify.embedded import default_model_dir  # noqa: E402
 from policywarden.decide import Decider  # noqa: E402
 from policywarden.training.metrics import binary_metrics  # noqa: E402
 
@@ -64,9 +62,7 @@ def worst_source_rise(table: dict, key: str) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--work", default=str(ROOT / "training" / "out"))
-    ap.add_argument("--model", default=str(default_model_dir()), help="model directory (with encoder/)")
+    ap = model_parser(__doc__)
     args = ap.parse_args()
     warden = Warden(model_dir=args.model, encoder_cache=0)
     cal, held = calibration_prompts(Path(args.work), warden.model.meta)

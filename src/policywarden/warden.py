@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -94,8 +94,9 @@ class Warden:
             pieces.extend(s for s in found if len(s.split()) <= self.window_words)
         return list(dict.fromkeys(normalize(p) for p in pieces))
 
-    def fine_units(self, text: str) -> list[str]:
-        """Short windows (`fine_window_words`, half overlapping) of a text longer than one window.
+    def fine_units(self, text: str, skip: Collection[str] = ()) -> list[str]:
+        """Short windows (`fine_window_words`, half overlapping) of a text longer than one window,
+        less any in `skip` (the text's regular units, which already count in full).
 
         A violation padded with benign words shares every regular window with the padding, and a
         whole-window score dilutes it; a short window holds little else. Short windows also give
@@ -105,7 +106,7 @@ class Warden:
         if len(text.split()) <= self.window_words:
             return []
         size = self.fine_window_words
-        return list(dict.fromkeys(normalize(p) for p in windows(text, size, size // 2)))
+        return [u for u in dict.fromkeys(normalize(p) for p in windows(text, size, size // 2)) if u not in skip]
 
     def scores(
         self, texts: Sequence[str], fine: bool | Sequence[bool] = True
@@ -124,14 +125,14 @@ class Warden:
         weights: list[float] = []
         for text, read_fine in zip(texts, flags):
             units = self.units(text)
-            seen = set(units)
-            fine_units = [u for u in self.fine_units(text) if u not in seen] if self.fine_margin and read_fine else []
+            fine_units = self.fine_units(text, set(units)) if self.fine_margin and read_fine else []
             spans.append((len(parts), len(parts) + len(units) + len(fine_units)))
             parts.extend(units + fine_units)
             weights.extend([1.0] * len(units))
-            if fine_units:
-                weights.extend([1.0 / self.fine_margin] * len(fine_units))
-        results, sources = self.part_scores(parts, spans, np.asarray(weights, np.float32))
+            weights.extend([1.0 / self.fine_margin] * len(fine_units) if fine_units else [])
+        # Most batches hold no short window: their score matrix is then used as it is.
+        discounted = np.asarray(weights, np.float32) if any(w != 1.0 for w in weights) else None
+        results, sources = self.part_scores(parts, spans, discounted)
         return results, sources, [b - a for a, b in spans]
 
     def part_scores(
