@@ -4,10 +4,12 @@
     python training/calibrate_cascade.py                   # then fit the cascade (blend, gate, thresholds)
     python training/build_encoder.py --steps 20 --out /tmp/enc   # a smoke run
 
-Distillation (`make encoder` does both steps): a 6-layer teacher trained as above, then the
-first 3 layers trained on a blend of the labels and the teacher's probabilities for every head
-(`--layers 3 --teacher DIR`). The teacher speaks for the heads a record's labels leave unknown,
-and makes more benign rows safe to add (`--extra-neg-per-source`).
+Distillation (`make encoder`, the shipped encoder since pw-minilm-2026.12.5): a 6-layer teacher
+trained as above (`make teacher`), then its first 3 layers trained on a blend of the labels and
+the teacher's probabilities for every head (`--layers 3 --teacher DIR`). The teacher speaks for the heads a record's labels leave unknown,
+and makes more benign rows safe to add (`--extra-neg-per-source`). Ordinary answers to ordinary
+requests (`--answers-per-source`, from pairs.py) are known negatives the student learns from
+their labels alone: the teacher over-flags them.
 
 Runs in the training environment (`make encoder` builds it: PyTorch CPU and the
 `train-encoder` extra), never at run time. Reads WORK/dataset.jsonl (training/build_dataset.py)
@@ -47,7 +49,7 @@ from policywarden.training.trainer import _bucket, _labels  # noqa: E402
 sys.path.insert(0, str(ROOT / "training"))
 from build_model import heads_for  # noqa: E402
 
-ENCODER_VERSION = "pw-minilm-2026.12.4"
+ENCODER_VERSION = "pw-minilm-2026.12.5"
 MAX_BATCH = 1  # texts per encoder call; see quantise()
 
 
@@ -190,6 +192,32 @@ def assumed_negatives(y: np.ndarray, recs: list[Record], heads: list[str]) -> np
     return out
 
 
+def ordinary_answers(data: Path, per_source: int, per_answer: int, seed: int) -> list[tuple[str, str]]:
+    """(source, piece): ordinary answers to ordinary requests (pairs.py's `benign` kind, training
+    split; medical information, therapists' replies, role-play, code, arithmetic), up to
+    `per_source` answers a source, each cut into the pieces the served model reads
+    (`Warden.units`), at most `per_answer` of them an answer."""
+    from pairs import load_pairs
+
+    from policywarden.warden import Warden
+
+    units = Warden(encoder=False).units
+    rng = random.Random(seed)
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for p in load_pairs(str(data)):
+        if p["kind"] == "benign" and p["split"] == "train":
+            by_source[p["source"]].append(p["answer"])
+    out = []
+    for src in sorted(by_source):
+        answers = by_source[src]
+        rng.shuffle(answers)
+        for answer in answers[:per_source]:
+            pieces = list(dict.fromkeys(normalize(u) for u in units(answer)))
+            rng.shuffle(pieces)
+            out.extend((f"answer:{src}", piece) for piece in pieces[:per_answer])
+    return out
+
+
 def teacher_version(directory: Path) -> str:
     return json.loads((directory / "model.json").read_text())["version"]
 
@@ -236,6 +264,11 @@ def main() -> None:
                     help="with --teacher: share of the loss that follows the teacher (the rest follows the labels)")
     ap.add_argument("--extra-neg-per-source", type=int, default=0,
                     help="with --teacher: up to N more known negatives per source, which the teacher's soft targets make safe to add")
+    ap.add_argument("--answers-per-source", type=int, default=0,
+                    help="with --teacher: up to N ordinary answers per source (pairs.py, training split) as known negatives, "
+                         "learnt from their labels, not the teacher")
+    ap.add_argument("--pieces-per-answer", type=int, default=3, help="with --answers-per-source: pieces read per answer")
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"), help="../shared/data, for --answers-per-source")
     ap.add_argument("--fuse", action="store_true", help="fuse the graph with onnxruntime's transformer optimiser before quantising")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
@@ -276,16 +309,24 @@ def main() -> None:
     chosen = select(fit_recs, heads, args.neg_per_source + (args.extra_neg_per_source if args.teacher else 0), args.seed)
     texts = [fit_norm[i] for i in chosen]
     y = y_fit_all[chosen][:, cols].astype(np.float32)
+    assumed = assumed_negatives(y, [fit_recs[i] for i in chosen], heads)
+    answers = ordinary_answers(Path(args.data), args.answers_per_source, args.pieces_per_answer, args.seed) \
+        if args.teacher and args.answers_per_source else []
+    n_records = len(texts)
+    if answers:
+        texts += [piece for _, piece in answers]
+        y = np.concatenate([y, np.zeros((len(answers), len(heads)), np.float32)])
+        assumed = np.concatenate([assumed, np.zeros((len(answers), len(heads)), bool)])
     # Known labels weigh 1; assumed negatives (assumed_negatives) a little, since some are wrong.
     known = y >= 0
-    assumed = assumed_negatives(y, [fit_recs[i] for i in chosen], heads)
     mask = np.where(known, 1.0, np.where(assumed, args.assumed_weight, 0.0)).astype(np.float32)
     y = np.clip(y, 0, 1)
     pos = (y * known).sum(0)
     neg = ((1 - y) * known).sum(0)  # known labels only: assumed negatives do not move the weights
     # sqrt-balanced positive weights: thin heads are not drowned, nor trusted blindly
     pos_weight = np.clip(np.sqrt(neg / np.maximum(pos, 1)), 1.0, 30.0).astype(np.float32)
-    print(f"{len(records)} records ({dropped} dropped as acceptance tests); fit on {len(texts)} of {len(fit_recs)}, "
+    print(f"{len(records)} records ({dropped} dropped as acceptance tests); fit on {n_records} of {len(fit_recs)} "
+          f"and {len(answers)} pieces of ordinary answers, "
           f"calibrate on {len(cal_recs)}, {len(heads)} heads ({len(skipped)} skipped)", flush=True)
 
     src = get_model_path()
@@ -293,7 +334,11 @@ def main() -> None:
     tok.enable_truncation(args.max_len)
     tok.no_padding()
     encoded = [e.ids for e in tok.encode_batch(texts)]
-    soft = teacher_targets(Path(args.teacher), texts, heads, tmp, args.threads) if args.teacher else None
+    soft = None
+    if args.teacher:
+        soft = teacher_targets(Path(args.teacher), texts[:n_records], heads, tmp, args.threads)
+        # Ordinary answers follow their labels (benign for every head), not the teacher.
+        soft = np.concatenate([soft, np.where(np.isnan(soft[:1]), np.nan, 0.0).repeat(len(answers), 0).astype(np.float32)])
 
     def train_and_export(fp32: Path) -> dict:
         class Classifier(torch.nn.Module):
@@ -481,6 +526,9 @@ def main() -> None:
             "extra_neg_per_source": args.extra_neg_per_source if args.teacher else 0,
             "examples": len(texts),
             "sources": dict(sorted(Counter(fit_recs[i].source for i in chosen).items())),
+            "answers_per_source": args.answers_per_source if args.teacher else 0,
+            "pieces_per_answer": args.pieces_per_answer if answers else 0,
+            "answer_pieces": dict(sorted(Counter(src for src, _ in answers).items())),
             "calibration_positives": cal_counts,
             "skipped_heads": skipped,
             "pos_weight": {h: round(float(w), 3) for h, w in zip(heads, pos_weight)},
