@@ -338,7 +338,8 @@ def main() -> None:
     if args.teacher:
         soft = teacher_targets(Path(args.teacher), texts[:n_records], heads, tmp, args.threads)
         # Ordinary answers follow their labels (benign for every head), not the teacher.
-        soft = np.concatenate([soft, np.where(np.isnan(soft[:1]), np.nan, 0.0).repeat(len(answers), 0).astype(np.float32)])
+        lacks = np.isnan(soft).all(axis=0)  # heads the teacher has not: NaN, left to the labels
+        soft = np.concatenate([soft, np.tile(np.where(lacks, np.nan, 0.0), (len(answers), 1)).astype(np.float32)])
 
     def train_and_export(fp32: Path) -> dict:
         class Classifier(torch.nn.Module):
