@@ -42,8 +42,8 @@ $(TEACHER)/encoder/model.json: | $(TRAIN_VENV)/.ok
 	HF_HUB_OFFLINE=1 $(TRAIN_VENV)/bin/python training/build_encoder.py --out $(TEACHER)/encoder --version pw-minilm6-teacher
 teacher: $(TEACHER)/encoder/model.json  ## fine-tune the 6-layer teacher on ../shared/data (CPU, ~55 min)
 
-encoder: $(TRAIN_VENV)/.ok $(TEACHER)/encoder/model.json  ## distil the shipped 3-layer encoder and calibrate the cascade (CPU, ~45 min after the teacher)
-	HF_HUB_OFFLINE=1 $(TRAIN_VENV)/bin/python training/build_encoder.py --layers 3 --epochs 2 --teacher $(TEACHER)/encoder \
+encoder: $(TRAIN_VENV)/.ok $(TEACHER)/encoder/model.json  ## distil the shipped 3-layer encoder and calibrate the cascade (CPU, ~60 min after the teacher)
+	HF_HUB_OFFLINE=1 $(TRAIN_VENV)/bin/python training/build_encoder.py --layers 3 --epochs 3 --teacher $(TEACHER)/encoder \
 		--extra-neg-per-source 400 --answers-per-source 600 $(ARGS)
 	$(TRAIN_VENV)/bin/python training/calibrate_cascade.py
 	$(TRAIN_VENV)/bin/python training/calibrate_served.py
