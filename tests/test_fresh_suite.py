@@ -1,0 +1,55 @@
+"""The fresh development suite (benchmarks/fresh/) is well formed and never reaches training."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from policywarden.policy import load_policy
+from policywarden.text.normalize import normalize
+
+ROOT = Path(__file__).resolve().parent.parent
+SUITE = ROOT / "benchmarks" / "fresh"
+FIELDS = {"everyday": {"text", "topic"}, "lookalikes": {"text", "topic", "near"}, "violations": {"text", "category"}}
+
+
+def rows(name: str) -> list[dict]:
+    with open(SUITE / f"{name}.jsonl", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@pytest.mark.parametrize("name", sorted(FIELDS))
+def test_rows_have_their_fields(name):
+    data = rows(name)
+    assert len(data) >= 100
+    for row in data:
+        assert set(row) == FIELDS[name], row
+        assert all(isinstance(row[k], str) and row[k].strip() for k in FIELDS[name]), row
+
+
+def test_every_category_has_fresh_violations_and_look_alikes_name_real_ones():
+    ids = {c.id for c in load_policy().categories}
+    per = Counter(r["category"] for r in rows("violations"))
+    assert set(per) == ids, sorted(ids ^ set(per))
+    assert min(per.values()) >= 8
+    # A look-alike's `near` is a category id, or a family of them written with a trailing ".*".
+    for r in rows("lookalikes"):
+        near = r["near"]
+        assert near in ids or (near.endswith(".*") and any(i.startswith(near[:-1]) for i in ids)), near
+
+
+def test_no_text_twice_nor_in_training_or_the_policy_examples():
+    suite = [normalize(r["text"]) for name in FIELDS for r in rows(name)]
+    dupes = [t for t, n in Counter(suite).items() if n > 1]
+    assert not dupes, dupes[:3]
+    trained = set()
+    for path in (ROOT / "training" / "written").rglob("*.jsonl"):
+        with open(path, encoding="utf-8") as f:
+            trained.update(normalize(json.loads(line)["text"]) for line in f if line.strip())
+    for c in load_policy().categories:
+        trained.update(normalize(t) for t in (*c.examples.flag, *c.examples.allow))
+    leaked = set(suite) & trained
+    assert not leaked, sorted(leaked)[:3]
