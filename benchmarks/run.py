@@ -1,6 +1,6 @@
 """Run every benchmark and write benchmarks/RESULTS.md from their JSON.
 
-    python benchmarks/run.py            # speed, policy examples, held-out data, robustness, context, tuning, ledger, proxy
+    python benchmarks/run.py            # speed, policy examples, fresh suite, held-out data, robustness, context, tuning, ledger, proxy
     python benchmarks/run.py --report   # only rewrite RESULTS.md from existing JSON
 """
 
@@ -16,7 +16,7 @@ RESULTS = HERE / "results"
 
 
 def run_all() -> None:
-    for script in ("speed.py", "policy_examples.py", "heldout.py", "robustness.py", "context.py", "tuning.py", "ledger.py", "proxy.py"):
+    for script in ("speed.py", "policy_examples.py", "fresh.py", "heldout.py", "robustness.py", "context.py", "tuning.py", "ledger.py", "proxy.py"):
         print(f"== {script}", flush=True)
         subprocess.run([sys.executable, str(HERE / script)], check=True)
 
@@ -68,6 +68,7 @@ def report() -> str:
     ]
     for cid, r in ex["categories"].items():
         lines.append(f"| `{cid}` | {r['recall_own']:.2f} | {r['recall_any']:.2f} | {r['false_positive_rate']:.2f} | {', '.join(r['false_positive_categories'])} |")
+    lines += fresh()
     o = ho["overall"]
     lines += [
         "",
@@ -92,6 +93,34 @@ def report() -> str:
     lines += tuning()
     lines += ledger_and_proxy()
     return "\n".join(lines) + "\n"
+
+
+def fresh() -> list[str]:
+    if not (RESULTS / "fresh.json").exists():
+        return []
+    fr = json.loads((RESULTS / "fresh.json").read_text())
+    lines = ["", "## The fresh suite (`benchmarks/fresh.py`)", "",
+             "Texts written for measurement only (benchmarks/fresh/), never trained on: everyday requests, allowed look-alikes "
+             "on sensitive topics, and fresh phrasings of violations of every category. Scored as served, as prompts.", ""]
+    for name, title in (("everyday", "Everyday requests"), ("lookalikes", "Look-alikes")):
+        r = fr[name]
+        lines += [f"{title}: {r['flagged']} of {r['texts']} flagged ({r['flagged_share']:.1%}; the issue's goal: at most {fr['goals'][name]:.0%}). "
+                  "Flagged under: " + (", ".join(f"`{k}` {v}" for k, v in r["flagged_under"].items()) or "nothing") + ".", "",
+                  "| topic | texts | flagged |", "| --- | ---: | ---: |"]
+        lines += [f"| {t} | {g['texts']} | {g['flagged_share']:.3f} |" for t, g in r["by_topic"].items()]
+        lines.append("")
+    if (RESULTS / "fresh_ngram.json").exists():
+        ng = json.loads((RESULTS / "fresh_ngram.json").read_text())
+        lines += [f"The n-gram model alone (`--no-encoder`): everyday {ng['everyday']['flagged_share']:.1%}, look-alikes "
+                  f"{ng['lookalikes']['flagged_share']:.1%}, violations flagged {ng['violations']['recall_any']:.3f} "
+                  f"(own category {ng['violations']['recall_own']:.3f}).", ""]
+    v = fr["violations"]
+    lines += [f"Violations: {v['texts']} texts; flagged under their own category {v['recall_own']:.3f} (macro over categories "
+              f"{v['macro_recall_own']:.3f}), under any {v['recall_any']:.3f}.", "",
+              "| category | texts | recall (own) | recall (any) | flagged instead under |", "| --- | ---: | ---: | ---: | --- |"]
+    for cid, p in v["categories"].items():
+        lines.append(f"| `{cid}` | {p['texts']} | {p['recall_own']:.2f} | {p['recall_any']:.2f} | {', '.join(p['missed_went_to'])} |")
+    return lines
 
 
 def robustness() -> list[str]:

@@ -1,0 +1,119 @@
+"""The fresh development suite: texts written for measurement only, never trained on.
+
+    python benchmarks/fresh.py [--no-encoder]
+
+Three files in benchmarks/fresh/ (see its README):
+- everyday.jsonl: ordinary requests, by topic. Share flagged (the issue's goal: at most 2%).
+- lookalikes.jsonl: allowed requests on sensitive topics (medicine, security, history,
+  sexuality education, fiction, ...), by topic and by the category each sits near. Share
+  flagged (goal: at most 10%), and the categories they are flagged under.
+- violations.jsonl: fresh phrasings of requests that break each policy category. Per category:
+  share flagged under that category (own) and under any category (any).
+
+Prompts are scored as served (`Warden.moderate`, surface "input", shipped thresholds). The
+texts never reach training: tests/test_fresh_suite.py checks that none is in training/written
+or among the policy's examples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from common import ROOT, write
+
+from policywarden import Warden
+
+SUITE = ROOT / "benchmarks" / "fresh"
+GOALS = {"everyday": 0.02, "lookalikes": 0.10}
+
+
+def load(name: str) -> list[dict]:
+    path = SUITE / f"{name}.jsonl"
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def share(n: int, d: int) -> float:
+    return round(n / d, 4) if d else 0.0
+
+
+def benign_report(rows: list[dict], verdicts: list, by: str) -> dict:
+    """Share flagged overall and per value of `by`, with the categories the flags went to."""
+    groups: dict[str, list[bool]] = defaultdict(list)
+    went: Counter = Counter()
+    for row, v in zip(rows, verdicts):
+        groups[row[by]].append(v.flagged)
+        went.update(h.id for h in v.hits)
+    flagged = sum(v.flagged for v in verdicts)
+    return {
+        "texts": len(rows),
+        "flagged": flagged,
+        "flagged_share": share(flagged, len(rows)),
+        f"by_{by}": {k: {"texts": len(g), "flagged": sum(g), "flagged_share": share(sum(g), len(g))} for k, g in sorted(groups.items())},
+        "flagged_under": dict(went.most_common()),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--no-encoder", action="store_true", help="the n-gram model alone (POLICYWARDEN_ENCODER=false)")
+    args = ap.parse_args()
+    warden = Warden(encoder=not args.no_encoder)
+    known = {c.id for c in warden.policy.categories}
+
+    everyday, lookalikes, violations = load("everyday"), load("lookalikes"), load("violations")
+    unknown = sorted({r["category"] for r in violations} - known)
+    if unknown:
+        raise SystemExit(f"violations.jsonl names categories the policy lacks: {unknown}")
+
+    results: dict = {"model": warden.model_version, "policy": warden.policy.ref, "goals": GOALS}
+    results["everyday"] = benign_report(everyday, warden.moderate([r["text"] for r in everyday]), "topic")
+    lv = warden.moderate([r["text"] for r in lookalikes])
+    results["lookalikes"] = benign_report(lookalikes, lv, "topic")
+    results["lookalikes"]["by_near"] = benign_report(lookalikes, lv, "near")["by_near"]
+
+    vv = warden.moderate([r["text"] for r in violations])
+    per: dict[str, dict] = {}
+    for row, v in zip(violations, vv):
+        p = per.setdefault(row["category"], {"texts": 0, "own": 0, "any": 0, "missed_went_to": Counter()})
+        p["texts"] += 1
+        own = any(h.id == row["category"] for h in v.hits)
+        p["own"] += own
+        p["any"] += v.flagged
+        if v.flagged and not own:
+            p["missed_went_to"].update(h.id for h in v.hits)
+    for p in per.values():
+        p["recall_own"] = share(p["own"], p["texts"])
+        p["recall_any"] = share(p["any"], p["texts"])
+        p["missed_went_to"] = dict(p["missed_went_to"].most_common())
+    ordered = {c.id: per[c.id] for c in warden.policy.categories if c.id in per}
+    n = sum(p["texts"] for p in per.values())
+    results["violations"] = {
+        "texts": n,
+        "recall_own": share(sum(p["own"] for p in per.values()), n),
+        "recall_any": share(sum(p["any"] for p in per.values()), n),
+        # Macro over categories: each category counts once, however many texts it has.
+        "macro_recall_own": round(sum(p["recall_own"] for p in per.values()) / len(per), 4),
+        "categories": ordered,
+    }
+
+    for name in ("everyday", "lookalikes"):
+        r = results[name]
+        print(f"{name}: {r['flagged']} of {r['texts']} flagged ({r['flagged_share']:.1%}; goal at most {GOALS[name]:.0%})")
+        for topic, t in r["by_topic"].items():
+            print(f"  {topic:36} {t['flagged']:>3} of {t['texts']:<3} {t['flagged_share']:>6.1%}")
+        if r["flagged_under"]:
+            print("  flagged under: " + ", ".join(f"{k} {v}" for k, v in r["flagged_under"].items()))
+    v = results["violations"]
+    print(f"violations: {v['texts']} texts, recall own {v['recall_own']:.3f} (macro {v['macro_recall_own']:.3f}), any {v['recall_any']:.3f}")
+    print(f"  {'category':46} {'texts':>5} {'own':>6} {'any':>6}  flagged elsewhere under")
+    for cid, p in ordered.items():
+        print(f"  {cid:46} {p['texts']:>5} {p['recall_own']:>6.2f} {p['recall_any']:>6.2f}  {', '.join(p['missed_went_to'])}")
+    write("fresh_ngram" if args.no_encoder else "fresh", results)
+
+
+if __name__ == "__main__":
+    main()
