@@ -1,6 +1,7 @@
 """The fresh development suite: texts written for measurement only, never trained on.
 
     python benchmarks/fresh.py [--no-encoder]
+    python benchmarks/fresh.py --model DIR --json out.json   # a candidate model directory (with encoder/)
 
 Three files in benchmarks/fresh/ (see its README):
 - everyday.jsonl: ordinary requests, by topic. Share flagged (the issue's goal: at most 2%).
@@ -60,8 +61,10 @@ def benign_report(rows: list[dict], verdicts: list, by: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--no-encoder", action="store_true", help="the n-gram model alone (POLICYWARDEN_ENCODER=false)")
+    ap.add_argument("--model", help="a model directory other than the shipped one (a candidate, say); its figures go to --json only")
+    ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args()
-    warden = Warden(encoder=not args.no_encoder)
+    warden = Warden(model_dir=args.model, encoder=not args.no_encoder)
     known = {c.id for c in warden.policy.categories}
 
     everyday, lookalikes, violations = load("everyday"), load("lookalikes"), load("violations")
@@ -112,7 +115,11 @@ def main() -> None:
     print(f"  {'category':46} {'texts':>5} {'own':>6} {'any':>6}  flagged elsewhere under")
     for cid, p in ordered.items():
         print(f"  {cid:46} {p['texts']:>5} {p['recall_own']:>6.2f} {p['recall_any']:>6.2f}  {', '.join(p['missed_went_to'])}")
-    write("fresh_ngram" if args.no_encoder else "fresh", results)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+        print(f"wrote {args.json}")
+    if not args.model:  # benchmarks/results/ holds the shipped model's figures only
+        write("fresh_ngram" if args.no_encoder else "fresh", results)
 
 
 if __name__ == "__main__":
