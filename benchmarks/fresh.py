@@ -41,21 +41,20 @@ def share(n: int, d: int) -> float:
     return round(n / d, 4) if d else 0.0
 
 
-def benign_report(rows: list[dict], verdicts: list, by: str) -> dict:
-    """Share flagged overall and per value of `by`, with the categories the flags went to."""
-    groups: dict[str, list[bool]] = defaultdict(list)
+def benign_report(rows: list[dict], verdicts: list, *fields: str) -> dict:
+    """Share flagged overall and per value of each field, with the categories the flags went to."""
+    groups: dict[str, dict[str, list[bool]]] = {f: defaultdict(list) for f in fields}
     went: Counter = Counter()
     for row, v in zip(rows, verdicts):
-        groups[row[by]].append(v.flagged)
+        for f in fields:
+            groups[f][row[f]].append(v.flagged)
         went.update(h.id for h in v.hits)
     flagged = sum(v.flagged for v in verdicts)
-    return {
-        "texts": len(rows),
-        "flagged": flagged,
-        "flagged_share": share(flagged, len(rows)),
-        f"by_{by}": {k: {"texts": len(g), "flagged": sum(g), "flagged_share": share(sum(g), len(g))} for k, g in sorted(groups.items())},
-        "flagged_under": dict(went.most_common()),
-    }
+    report = {"texts": len(rows), "flagged": flagged, "flagged_share": share(flagged, len(rows))}
+    for f in fields:
+        report[f"by_{f}"] = {k: {"texts": len(g), "flagged": sum(g), "flagged_share": share(sum(g), len(g))} for k, g in sorted(groups[f].items())}
+    report["flagged_under"] = dict(went.most_common())
+    return report
 
 
 def main() -> None:
@@ -74,9 +73,7 @@ def main() -> None:
 
     results: dict = {"model": warden.model_version, "policy": warden.policy.ref, "goals": GOALS}
     results["everyday"] = benign_report(everyday, warden.moderate([r["text"] for r in everyday]), "topic")
-    lv = warden.moderate([r["text"] for r in lookalikes])
-    results["lookalikes"] = benign_report(lookalikes, lv, "topic")
-    results["lookalikes"]["by_near"] = benign_report(lookalikes, lv, "near")["by_near"]
+    results["lookalikes"] = benign_report(lookalikes, warden.moderate([r["text"] for r in lookalikes]), "topic", "near")
 
     vv = warden.moderate([r["text"] for r in violations])
     per: dict[str, dict] = {}
