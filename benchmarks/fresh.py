@@ -13,7 +13,8 @@ Three files in benchmarks/fresh/ (see its README):
 
 Prompts are scored as served (`Warden.moderate`, surface "input", shipped thresholds). The
 texts never reach training: tests/test_fresh_suite.py checks that none is in training/written
-or among the policy's examples.
+or among the policy's examples. A few rows carry `exposed`: their wording was quoted to the
+people writing training examples, so each figure is also given without them ("unexposed").
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ def benign_report(rows: list[dict], verdicts: list, *fields: str) -> dict:
             groups[f][row[f]].append(v.flagged)
         went.update(h.id for h in v.hits)
     flagged = sum(v.flagged for v in verdicts)
-    report = {"texts": len(rows), "flagged": flagged, "flagged_share": share(flagged, len(rows))}
+    clean = [v.flagged for row, v in zip(rows, verdicts) if "exposed" not in row]
+    report = {"texts": len(rows), "flagged": flagged, "flagged_share": share(flagged, len(rows)),
+              "unexposed": {"texts": len(clean), "flagged": sum(clean), "flagged_share": share(sum(clean), len(clean))}}
     for f in fields:
         report[f"by_{f}"] = {k: {"texts": len(g), "flagged": sum(g), "flagged_share": share(sum(g), len(g))} for k, g in sorted(groups[f].items())}
     report["flagged_under"] = dict(went.most_common())
@@ -77,6 +80,7 @@ def main() -> None:
 
     vv = warden.moderate([r["text"] for r in violations])
     per: dict[str, dict] = {}
+    clean = {"texts": 0, "own": 0, "any": 0}
     for row, v in zip(violations, vv):
         p = per.setdefault(row["category"], {"texts": 0, "own": 0, "any": 0, "missed_went_to": Counter()})
         p["texts"] += 1
@@ -85,6 +89,10 @@ def main() -> None:
         p["any"] += v.flagged
         if v.flagged and not own:
             p["missed_went_to"].update(h.id for h in v.hits)
+        if "exposed" not in row:
+            clean["texts"] += 1
+            clean["own"] += own
+            clean["any"] += v.flagged
     for p in per.values():
         p["recall_own"] = share(p["own"], p["texts"])
         p["recall_any"] = share(p["any"], p["texts"])
@@ -97,18 +105,24 @@ def main() -> None:
         "recall_any": share(sum(p["any"] for p in per.values()), n),
         # Macro over categories: each category counts once, however many texts it has.
         "macro_recall_own": round(sum(p["recall_own"] for p in per.values()) / len(per), 4),
+        "unexposed": {"texts": clean["texts"], "recall_own": share(clean["own"], clean["texts"]),
+                      "recall_any": share(clean["any"], clean["texts"])},
         "categories": ordered,
     }
 
     for name in ("everyday", "lookalikes"):
         r = results[name]
-        print(f"{name}: {r['flagged']} of {r['texts']} flagged ({r['flagged_share']:.1%}; goal at most {GOALS[name]:.0%})")
+        u = r["unexposed"]
+        print(f"{name}: {r['flagged']} of {r['texts']} flagged ({r['flagged_share']:.1%}; goal at most {GOALS[name]:.0%}); "
+              f"unexposed {u['flagged']} of {u['texts']} ({u['flagged_share']:.1%})")
         for topic, t in r["by_topic"].items():
             print(f"  {topic:36} {t['flagged']:>3} of {t['texts']:<3} {t['flagged_share']:>6.1%}")
         if r["flagged_under"]:
             print("  flagged under: " + ", ".join(f"{k} {v}" for k, v in r["flagged_under"].items()))
     v = results["violations"]
-    print(f"violations: {v['texts']} texts, recall own {v['recall_own']:.3f} (macro {v['macro_recall_own']:.3f}), any {v['recall_any']:.3f}")
+    u = v["unexposed"]
+    print(f"violations: {v['texts']} texts, recall own {v['recall_own']:.3f} (macro {v['macro_recall_own']:.3f}), any {v['recall_any']:.3f}; "
+          f"unexposed ({u['texts']}) own {u['recall_own']:.3f}, any {u['recall_any']:.3f}")
     print(f"  {'category':46} {'texts':>5} {'own':>6} {'any':>6}  flagged elsewhere under")
     for cid, p in ordered.items():
         print(f"  {cid:46} {p['texts']:>5} {p['recall_own']:>6.2f} {p['recall_any']:>6.2f}  {', '.join(p['missed_went_to'])}")

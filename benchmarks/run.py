@@ -101,10 +101,13 @@ def fresh() -> list[str]:
     fr = json.loads((RESULTS / "fresh.json").read_text())
     lines = ["", "## The fresh suite (`benchmarks/fresh.py`)", "",
              "Texts written for measurement only (benchmarks/fresh/), never trained on: everyday requests, allowed look-alikes "
-             "on sensitive topics, and fresh phrasings of violations of every category. Scored as served, as prompts.", ""]
+             "on sensitive topics, and fresh phrasings of violations of every category. Scored as served, as prompts. "
+             "Rows marked `exposed` had their wording quoted to the writers of training examples (see benchmarks/fresh/README.md).", ""]
     for name, title in (("everyday", "Everyday requests"), ("lookalikes", "Look-alikes")):
         r = fr[name]
-        lines += [f"{title}: {r['flagged']} of {r['texts']} flagged ({r['flagged_share']:.1%}; the issue's goal: at most {fr['goals'][name]:.0%}). "
+        u = r.get("unexposed")
+        unexposed = f" Without the rows marked `exposed`: {u['flagged']} of {u['texts']} ({u['flagged_share']:.1%})." if u and u["texts"] < r["texts"] else ""
+        lines += [f"{title}: {r['flagged']} of {r['texts']} flagged ({r['flagged_share']:.1%}; the issue's goal: at most {fr['goals'][name]:.0%}).{unexposed} "
                   "Flagged under: " + (", ".join(f"`{k}` {v}" for k, v in r["flagged_under"].items()) or "nothing") + ".", "",
                   "| topic | texts | flagged |", "| --- | ---: | ---: |"]
         lines += [f"| {t} | {g['texts']} | {g['flagged_share']:.3f} |" for t, g in r["by_topic"].items()]
@@ -115,8 +118,11 @@ def fresh() -> list[str]:
                   f"{ng['lookalikes']['flagged_share']:.1%}, violations flagged {ng['violations']['recall_any']:.3f} "
                   f"(own category {ng['violations']['recall_own']:.3f}).", ""]
     v = fr["violations"]
+    u = v.get("unexposed")
+    unexposed = (f" Without the rows marked `exposed` ({u['texts']} texts): own {u['recall_own']:.3f}, any {u['recall_any']:.3f}."
+                 if u and u["texts"] < v["texts"] else "")
     lines += [f"Violations: {v['texts']} texts; flagged under their own category {v['recall_own']:.3f} (macro over categories "
-              f"{v['macro_recall_own']:.3f}), under any {v['recall_any']:.3f}.", "",
+              f"{v['macro_recall_own']:.3f}), under any {v['recall_any']:.3f}.{unexposed}", "",
               "| category | texts | recall (own) | recall (any) | flagged instead under |", "| --- | ---: | ---: | ---: | --- |"]
     for cid, p in v["categories"].items():
         lines.append(f"| `{cid}` | {p['texts']} | {p['recall_own']:.2f} | {p['recall_any']:.2f} | {', '.join(p['missed_went_to'])} |")
