@@ -140,7 +140,8 @@ def quantise(fp32: Path, dest: Path, reduce_range: bool = False) -> None:
 
     `reduce_range` keeps the weights to 7 bits. x86 CPUs without VNNI (AVX2 only) multiply
     uint8 activations by int8 weights in pairs summed into int16, which saturates; with 7-bit
-    weights it cannot, so the integer products, and the scores, are the same on every CPU.
+    weights it cannot, so the integer products should be the same on every CPU (untested: no
+    VNNI machine was at hand; see training/experiments/quant_drift.py for the drift it costs).
     """
     from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -275,7 +276,7 @@ def main() -> None:
     ap.add_argument("--pieces-per-answer", type=int, default=3, help="with --answers-per-source: pieces read per answer")
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"), help="../shared/data, for --answers-per-source")
     ap.add_argument("--fuse", action="store_true", help="fuse the graph with onnxruntime's transformer optimiser before quantising")
-    ap.add_argument("--reduce-range", action="store_true", help="7-bit weights: no int16 saturation on CPUs without VNNI, the same scores on every CPU")
+    ap.add_argument("--reduce-range", action="store_true", help="7-bit weights: no int16 saturation on CPUs without VNNI (not the shipped default)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--from-onnx", help="skip training: quantise and calibrate this float32 export (WORK/encoder/encoder-fp32.onnx)")

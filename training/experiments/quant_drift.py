@@ -13,6 +13,7 @@ as served. Prints the CPU's int8 extensions and max / mean / 99th-percentile dri
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -27,6 +28,7 @@ from build_encoder import calibration_prompts, quantise  # noqa: E402
 from common import cpu  # noqa: E402
 
 from policywarden.classify.embedded import default_model_dir  # noqa: E402
+from policywarden.classify.encoder import pad  # noqa: E402
 from policywarden.text.normalize import normalize  # noqa: E402
 
 
@@ -39,11 +41,8 @@ def session(path: Path, threads: int):
 
 
 def probabilities(sess, encodings) -> np.ndarray:
-    out = []
-    for e in encodings:
-        feed = {"input_ids": np.array([e.ids], np.int64), "attention_mask": np.array([e.attention_mask], np.int64)}
-        out.append(sess.run(["logits"], feed)[0][0])
-    return 1 / (1 + np.exp(-np.stack(out)))
+    logits = [sess.run(["logits"], dict(zip(("input_ids", "attention_mask"), pad([e.ids]))))[0][0] for e in encodings]
+    return 1 / (1 + np.exp(-np.stack(logits)))
 
 
 def main() -> None:
@@ -53,8 +52,6 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=300)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    import json
-
     from tokenizers import Tokenizer
 
     linear_meta = json.loads((default_model_dir() / "model.json").read_text())
