@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from build_encoder import calibration_prompts  # noqa: E402
 from common import cpu  # noqa: E402
+from quant_drift import session  # noqa: E402  (beside this script)
 
 from policywarden.classify.embedded import default_model_dir  # noqa: E402
 from policywarden.classify.encoder import pad  # noqa: E402
@@ -91,11 +92,13 @@ def float_activations(src: Path, dst: Path) -> None:
     ready = {i.name for i in g.input} | set(inits) | {w.name for w in weights} | {""}
     pending, ordered = [n for n in nodes if n.name in live], []
     while pending:
-        rest = [n for n in pending if not all(i in ready for i in n.input)]
+        rest = []
         for n in pending:
-            if n not in rest:
+            if all(i in ready for i in n.input):
                 ordered.append(n)
                 ready.update(n.output)
+            else:
+                rest.append(n)
         if len(rest) == len(pending):
             raise SystemExit("graph has a cycle or a missing input")
         pending = rest
@@ -107,15 +110,6 @@ def float_activations(src: Path, dst: Path) -> None:
     g.initializer.extend(keep)
     onnx.checker.check_model(model)
     onnx.save(model, str(dst))
-
-
-def session(path: Path, threads: int):
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.inter_op_num_threads = 1
-    opts.intra_op_num_threads = threads
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
 def run(sess, ids_list) -> np.ndarray:
