@@ -55,3 +55,18 @@ def write(name: str, data: dict) -> Path:
     path.write_text(json.dumps({"machine": machine(), **data}, indent=1) + "\n")
     print(f"wrote {path.relative_to(ROOT)}")
     return path
+
+
+def candidate_options(ap) -> None:
+    """--model and --json: measure a candidate model directory without touching benchmarks/results/."""
+    ap.add_argument("--model", help="a model directory other than the shipped one (a candidate, say); its figures go to --json only")
+    ap.add_argument("--json", help="also write the figures to this file")
+
+
+def emit(name: str, data: dict, args) -> None:
+    """Write the figures to --json if given, and to benchmarks/results/ only for the shipped model."""
+    if args.json:
+        Path(args.json).write_text(json.dumps({"machine": machine(), **data}, indent=1) + "\n")
+        print(f"wrote {args.json}")
+    if not args.model:  # benchmarks/results/ holds the shipped model's figures only
+        write(name, data)

@@ -22,9 +22,8 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter, defaultdict
-from pathlib import Path
 
-from common import ROOT, write
+from common import ROOT, candidate_options, emit
 
 from policywarden import Warden
 
@@ -63,8 +62,7 @@ def benign_report(rows: list[dict], verdicts: list, *fields: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--no-encoder", action="store_true", help="the n-gram model alone (POLICYWARDEN_ENCODER=false)")
-    ap.add_argument("--model", help="a model directory other than the shipped one (a candidate, say); its figures go to --json only")
-    ap.add_argument("--json", help="also write the figures to this file")
+    candidate_options(ap)
     args = ap.parse_args()
     warden = Warden(model_dir=args.model, encoder=not args.no_encoder)
     known = {c.id for c in warden.policy.categories}
@@ -126,11 +124,7 @@ def main() -> None:
     print(f"  {'category':46} {'texts':>5} {'own':>6} {'any':>6}  flagged elsewhere under")
     for cid, p in ordered.items():
         print(f"  {cid:46} {p['texts']:>5} {p['recall_own']:>6.2f} {p['recall_any']:>6.2f}  {', '.join(p['missed_went_to'])}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
-        print(f"wrote {args.json}")
-    if not args.model:  # benchmarks/results/ holds the shipped model's figures only
-        write("fresh_ngram" if args.no_encoder else "fresh", results)
+    emit("fresh_ngram" if args.no_encoder else "fresh", results, args)
 
 
 if __name__ == "__main__":

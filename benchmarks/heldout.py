@@ -2,20 +2,25 @@
 
     python training/build_dataset.py --data ../shared/data --out training/out   # once, ~10 s
     python benchmarks/heldout.py [--include-nonpermissive]
+    python benchmarks/heldout.py --model DIR --json out.json --verdicts cand.npz   # a candidate
+    python benchmarks/compare.py base.npz cand.npz                               # paired difference
 
 Per policy category and OpenAI category: precision, recall, F1, FPR and AUPRC from the real
 verdict (thresholds as shipped). Per source: how often the verdict flags, against how often
-it should. None of these texts was trained on.
+it should. Overall, and apart for the public sources and the written examples. None of these
+texts was trained on. --verdicts keeps each record's label and verdict (no text, only a digest
+of it) for benchmarks/compare.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import subprocess
 import sys
 
 import numpy as np
-from common import ROOT, write
+from common import ROOT, candidate_options, emit
 
 from policywarden import Warden
 from policywarden.policy import OPENAI_CATEGORIES
@@ -26,6 +31,8 @@ from policywarden.training.records import read_jsonl, written_records
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--include-nonpermissive", action="store_true", help="also measure on NC/GPL/no-licence sets")
+    candidate_options(ap)
+    ap.add_argument("--verdicts", help="write each record's label, verdict and score to this .npz")
     args = ap.parse_args()
     out = ROOT / "training" / ("out-all" if args.include_nonpermissive else "out")
     if not (out / "dataset.jsonl").exists():
@@ -33,7 +40,7 @@ def main() -> None:
         subprocess.run(cmd + (["--include-nonpermissive"] if args.include_nonpermissive else []), check=True)
     records = [r for r in read_jsonl(out / "dataset.jsonl") if r.split == "heldout"]
     records += [r for r in written_records(ROOT / "training" / "written") if r.split == "heldout"]
-    warden = Warden()
+    warden = Warden(model_dir=args.model)
     verdicts: list = [None] * len(records)
     for surface, role in (("input", "user"), ("output", "assistant")):
         rows = [i for i, r in enumerate(records) if (r.role == "assistant") == (role == "assistant")]
@@ -72,8 +79,18 @@ def main() -> None:
             per_source[src] = binary_metrics(y_any[m], score_any[m], 0.5, pred=flagged[m])
     m = y_any >= 0
     overall = binary_metrics(y_any[m], score_any[m], 0.5, pred=flagged[m])
+    written = np.char.startswith(group, "written:")
+    parts = {name: binary_metrics(y_any[m & w], score_any[m & w], 0.5, pred=flagged[m & w])
+             for name, w in (("public", ~written), ("written", written))}
+    if args.verdicts:
+        digest = np.array([hashlib.sha256(r.text.encode("utf-8", "surrogatepass")).hexdigest()[:16] for r in records])
+        np.savez_compressed(args.verdicts, label=y_any, flagged=flagged, score=score_any, group=group, digest=digest,
+                            model=np.array(warden.model_version))
+        print(f"wrote {args.verdicts}")
 
     print(f"held-out records: {len(records)}; overall violating-vs-not: P={overall['precision']:.3f} R={overall['recall']:.3f} F1={overall['f1']:.3f} FPR={overall['fpr']:.3f}")
+    for name, r in parts.items():
+        print(f"  {name} sources: P={r['precision']:.4f} R={r['recall']:.4f} F1={r['f1']:.4f} FPR={r['fpr']:.4f}")
     print(f"\n{'category':46} {'pos':>5} {'P':>6} {'R':>6} {'F1':>6} {'FPR':>6} {'AUPRC':>6}")
     for cid, r in per_cat.items():
         print(f"{cid:46} {r['positives']:>5} {r['precision']:>6.3f} {r['recall']:>6.3f} {r['f1']:>6.3f} {r['fpr']:>6.3f} {r['auprc']:>6.3f}")
@@ -82,7 +99,8 @@ def main() -> None:
         rate = (r["tp"] + r["fp"]) / r["n"]
         print(f"{src:46} {r['n']:>6} {r['positives']:>5} {rate:>9.3f} {r['recall']:>6.3f} {r['fpr']:>6.3f}")
     name = "heldout_all" if args.include_nonpermissive else "heldout"
-    write(name, {"model": warden.model_version, "records": len(records), "overall": overall, "categories": per_cat, "sources": per_source})
+    emit(name, {"model": warden.model_version, "records": len(records), "overall": overall, **parts,
+                "categories": per_cat, "sources": per_source}, args)
 
 
 if __name__ == "__main__":

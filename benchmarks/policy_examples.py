@@ -1,6 +1,7 @@
 """Accuracy on the policy's own acceptance examples, per category.
 
     python benchmarks/policy_examples.py
+    python benchmarks/policy_examples.py --model DIR --json out.json   # a candidate model directory
 
 For each category: of its `flag` examples, how many are flagged under that category
 (recall) and under any category; of its `allow` look-alikes, how many are flagged under any
@@ -9,13 +10,18 @@ category (false positives). These examples are never trained on.
 
 from __future__ import annotations
 
-from common import write
+import argparse
+
+from common import candidate_options, emit
 
 from policywarden import Warden
 
 
 def main() -> None:
-    warden = Warden()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    candidate_options(ap)
+    args = ap.parse_args()
+    warden = Warden(model_dir=args.model)
     rows, tot = {}, {"flag": 0, "hit_own": 0, "hit_any": 0, "allow": 0, "false_pos": 0}
     for cat in warden.policy.categories:
         flagged = warden.moderate(cat.examples.flag)
@@ -47,7 +53,7 @@ def main() -> None:
     for cid, r in rows.items():
         print(f"{cid:46} {r['recall_own']:>11.2f} {r['recall_any']:>11.2f} {r['false_positive_rate']:>8.2f}  {r['source']}")
     print(f"{'ALL':46} {summary['recall_own']:>11.2f} {summary['recall_any']:>11.2f} {summary['false_positive_rate']:>8.2f}")
-    write("policy_examples", {"model": warden.model_version, "policy": warden.policy.ref, "summary": summary, "categories": rows})
+    emit("policy_examples", {"model": warden.model_version, "policy": warden.policy.ref, "summary": summary, "categories": rows}, args)
 
 
 if __name__ == "__main__":
