@@ -49,12 +49,16 @@ def _version(package: str) -> str | None:
         return None
 
 
+def save(path: Path, data: dict) -> Path:
+    """The figures as JSON, with the machine they were measured on."""
+    path.write_text(json.dumps({"machine": machine(), **data}, indent=1) + "\n")
+    print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    return path
+
+
 def write(name: str, data: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps({"machine": machine(), **data}, indent=1) + "\n")
-    print(f"wrote {path.relative_to(ROOT)}")
-    return path
+    return save(RESULTS / f"{name}.json", data)
 
 
 def candidate_options(ap) -> None:
@@ -66,7 +70,6 @@ def candidate_options(ap) -> None:
 def emit(name: str, data: dict, args) -> None:
     """Write the figures to --json if given, and to benchmarks/results/ only for the shipped model."""
     if args.json:
-        Path(args.json).write_text(json.dumps({"machine": machine(), **data}, indent=1) + "\n")
-        print(f"wrote {args.json}")
+        save(Path(args.json), data)
     if not args.model:  # benchmarks/results/ holds the shipped model's figures only
         write(name, data)
