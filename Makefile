@@ -44,7 +44,7 @@ teacher: $(TEACHER)/encoder/model.json  ## fine-tune the 6-layer teacher on ../s
 
 encoder: $(TRAIN_VENV)/.ok $(TEACHER)/encoder/model.json  ## distil the shipped 3-layer encoder and calibrate the cascade (CPU, ~60 min after the teacher)
 	HF_HUB_OFFLINE=1 $(TRAIN_VENV)/bin/python training/build_encoder.py --layers 3 --epochs 3 --teacher $(TEACHER)/encoder \
-		--extra-neg-per-source 400 --answers-per-source 600 $(ARGS)
+		--extra-neg-per-source 400 --answers-per-source 600 --reduce-range $(ARGS)
 	$(TRAIN_VENV)/bin/python training/calibrate_cascade.py
 	$(TRAIN_VENV)/bin/python training/calibrate_served.py
 	$(TRAIN_VENV)/bin/python training/calibrate_fine.py

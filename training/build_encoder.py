@@ -278,7 +278,8 @@ def main() -> None:
     ap.add_argument("--pieces-per-answer", type=int, default=3, help="with --answers-per-source: pieces read per answer")
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"), help="../shared/data, for --answers-per-source")
     ap.add_argument("--fuse", action="store_true", help="fuse the graph with onnxruntime's transformer optimiser before quantising")
-    ap.add_argument("--reduce-range", action="store_true", help="7-bit weights: no int16 saturation on CPUs without VNNI (not the shipped default)")
+    ap.add_argument("--reduce-range", action="store_true", help="7-bit weights: no int16 saturation on CPUs without VNNI, so the same scores on every CPU "
+                         "(`make encoder` passes it)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--from-onnx", help="skip training: quantise and calibrate this float32 export (WORK/encoder/encoder-fp32.onnx)")
