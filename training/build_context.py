@@ -46,7 +46,7 @@ from policywarden.training.metrics import binary_metrics  # noqa: E402
 from policywarden.training.records import Record, hash_split  # noqa: E402
 from policywarden.training.trainer import TrainConfig, train  # noqa: E402
 
-CONTEXT_VERSION = "pw-context-2026.12.1"
+CONTEXT_VERSION = "pw-context-2026.12.2"
 SUPPORTS = (0.0, 0.1, 0.25, 0.5)
 COMPLIES = {"complied": 1, "benign": 1, "refused": 0}  # DiaSafety's agreement labels are measured, not trained on
 
