@@ -2,7 +2,8 @@
 
 onnxruntime's int8 kernels for AVX2-only CPUs sum uint8 x int8 pairs in int16, which saturates
 with full 8-bit weights; the shipped encoder's 7-bit weights cannot saturate, so its integer
-products do not depend on the CPU, and its scores only by the float kernels' rounding. Checked here by scoring texts natively
+products do not depend on the CPU; its scores still differ where float kernels (layer norm,
+softmax) round differently, by at most 0.09 in a logit over 300 calibration prompts. Checked here by scoring texts natively
 (a VNNI or AMX CPU) and under QEMU's user-mode emulator with its Haswell model (AVX2, no VNNI),
 which makes onnxruntime take the AVX2 kernels. With the earlier 8-bit weights the same texts'
 logits differed by up to 0.40. Needs qemu-user (`.ci/run` installs it) and a VNNI host: on an
@@ -62,8 +63,10 @@ def _logits(tmp_path: Path, name: str, prefix: list[str]) -> np.ndarray:
     texts.write_text(json.dumps(TEXTS), encoding="utf-8")
     encoder = default_model_dir() / "encoder"
     done = subprocess.run([*prefix, sys.executable, "-c", CHILD, str(texts), str(out), str(encoder)],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+    # QEMU before 7.2 cannot emulate AVX2: it would warn, hide it, and the run would prove nothing.
+    assert "avx2" not in done.stderr.lower(), done.stderr[-2000:]
     return np.load(out)
 
 

@@ -143,7 +143,8 @@ def quantise(fp32: Path, dest: Path, reduce_range: bool = False) -> None:
     weights it cannot, so the integer products are the same on every CPU. Measured with
     training/experiments/cpu_identity.py (a VNNI Xeon against QEMU's Haswell, 300 prompts): 8-bit
     weights flipped some head's verdict in 17 texts, 7-bit weights in none (93.7% of logits
-    bit-identical, the largest difference 0.05); quant_drift.py measures what 7 bits cost.
+    bit-identical, the largest difference 0.05; 0.09 for the shipped 2026.12.9); quant_drift.py
+    measures what 7 bits cost.
     """
     from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic

@@ -30,21 +30,33 @@ def requantise(src: Path, dest: Path) -> int:
     from onnx import numpy_helper
 
     model = onnx.load(str(src))
+    # Other integer operators (QAttention from a fused graph, say) would keep 8-bit weights.
+    other = sorted({n.op_type for n in model.graph.node} & {"QAttention", "DynamicQuantizeMatMul", "MatMulIntegerToFloat",
+                                                            "QLinearMatMul", "ConvInteger", "QLinearConv"})
+    if other:
+        raise SystemExit(f"{src}: integer operators this script does not rewrite: {', '.join(other)}")
     inits = {i.name: i for i in model.graph.initializer}
+    users: dict[str, list] = {}
+    for node in model.graph.node:
+        for name in node.input:
+            users.setdefault(name, []).append(node)
     done: set[str] = set()
     for node in model.graph.node:
         if node.op_type != "MatMulInteger" or node.input[1] in done:
             continue
-        wname, zname = node.input[1], node.input[3]
+        wname = node.input[1]
+        zname = node.input[3] if len(node.input) > 3 else ""
         sname = wname.removesuffix("_quantized") + "_scale"
-        w, zero = numpy_helper.to_array(inits[wname]), numpy_helper.to_array(inits[zname])
-        if w.dtype != np.int8 or zero.any():
+        if sname not in inits:
+            raise SystemExit(f"{wname}: no initializer {sname}")
+        w = numpy_helper.to_array(inits[wname])
+        if w.dtype != np.int8 or (zname and numpy_helper.to_array(inits[zname]).any()):
             raise SystemExit(f"{wname}: not symmetric int8 weights")
-        users = [n for n in model.graph.node if sname in n.input]
-        if len(users) != 1:  # the scale must rescale this product alone
-            raise SystemExit(f"{sname} is used by {len(users)} nodes")
+        # The halved weight and the doubled scale must meet in the same products and no others.
+        if any(n.op_type != "MatMulInteger" for n in users[wname]) or len(users[sname]) != len(users[wname]):
+            raise SystemExit(f"{wname} or {sname} is used outside the products it scales")
         scale = numpy_helper.to_array(inits[sname])
-        w7 = np.clip(np.round(w.astype(np.float32) / 2), -64, 64).astype(np.int8)
+        w7 = np.clip(np.round(w.astype(np.float32) / 2), -64, 64).astype(np.int8)  # round half to even, as the quantiser
         inits[wname].CopyFrom(numpy_helper.from_array(w7, wname))
         inits[sname].CopyFrom(numpy_helper.from_array((scale * 2).astype(scale.dtype), sname))
         done.add(wname)
@@ -66,6 +78,7 @@ def main() -> None:
     previous = meta["version"]
     meta["version"] = args.version
     meta["onnx_sha256"] = hashlib.sha256((dest / "encoder.onnx").read_bytes()).hexdigest()[:12]
+    meta["training"].pop("quantisation_max_prob_drift", None)  # measured on the 8-bit weights
     meta["training"]["quantisation"] = (f"dynamic int8 (weights per channel, 7-bit, requantised from {previous}'s 8-bit "
                                         "weights: w7 = round(w8 / 2), scale x 2), activations per call")
     (dest / "model.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")

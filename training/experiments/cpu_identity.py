@@ -59,6 +59,8 @@ def emulated(model_dir: str, texts: list[str], cpu_model: str) -> np.ndarray:
         done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if done.returncode != 0:
             raise SystemExit(f"emulated run failed ({done.returncode}):\n{done.stderr[-2000:]}")
+        if "avx2" in done.stderr.lower():  # QEMU before 7.2 hides AVX2 with a warning
+            raise SystemExit(f"QEMU did not emulate AVX2:\n{done.stderr[-2000:]}")
         return np.load(out)
 
 
