@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 from policywarden.classify.embedded import default_model_dir
+from policywarden.classify.encoder import EncoderModel
 
 
 def _vnni() -> bool:
@@ -78,12 +79,10 @@ def test_the_shipped_encoder_scores_alike_on_an_avx2_cpu(tmp_path):
     # products may not. Over 300 calibration prompts the largest difference was 0.086; 8-bit
     # weights moved these texts' logits by 0.40.
     assert np.abs(native - avx2).max() < 0.15
-    meta = json.loads((default_model_dir() / "encoder" / "model.json").read_text())
-    a = np.array([meta["platt"][h][0] for h in meta["heads"]])
-    b = np.array([meta["platt"][h][1] for h in meta["heads"]])
-    t = np.array([meta["thresholds"][h] for h in meta["heads"]])
+    model = EncoderModel(default_model_dir() / "encoder", threads=1, cache_size=0)
+    t = np.array([model.thresholds()[h] for h in model.heads])
 
     def flags(z):
-        return 1 / (1 + np.exp(-(z * a + b))) >= t
+        return model.calibrated(z) >= t
 
     assert (flags(native) == flags(avx2)).all()

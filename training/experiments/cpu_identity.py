@@ -65,12 +65,9 @@ def emulated(model_dir: str, texts: list[str], cpu_model: str) -> np.ndarray:
 
 
 def verdicts(model_dir: str, z: np.ndarray) -> np.ndarray:
-    meta = json.loads((Path(model_dir) / "model.json").read_text())
-    heads = meta["heads"]
-    a = np.array([meta["platt"][h][0] for h in heads], np.float32)
-    b = np.array([meta["platt"][h][1] for h in heads], np.float32)
-    t = np.array([meta["thresholds"][h] for h in heads], np.float32)
-    return 1 / (1 + np.exp(-(z * a + b))) >= t
+    model = EncoderModel(model_dir, threads=1, cache_size=0)
+    t = np.array([model.thresholds()[h] for h in model.heads], np.float32)
+    return model.calibrated(z) >= t
 
 
 def main() -> None:

@@ -139,5 +139,9 @@ class EncoderModel:
         ids, mask = pad(list(encoded))
         return self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
 
+    def calibrated(self, logits: np.ndarray) -> np.ndarray:
+        """Probabilities from this model's logits (Platt scaling per head)."""
+        return 1.0 / (1.0 + np.exp(-(logits * self._a + self._b)))
+
     def score(self, texts: list[str]) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(self.logits(texts) * self._a + self._b)))
+        return self.calibrated(self.logits(texts))
