@@ -143,3 +143,44 @@ def test_an_extended_model_keeps_the_encoder_except_for_the_heads_retrained(tmp_
     assert extended.scorer.score(texts)[0, j] == pytest.approx(extended.model.score(texts)[0, j])
     with pytest.raises(TrainInputError, match="must not be the base"):
         carry_encoder(out, out, report)
+
+
+def _encoder_copy(tmp_path, change):
+    directory = tmp_path / "encoder"
+    shutil.copytree(default_model_dir() / "encoder", directory)
+    meta = json.loads((directory / "model.json").read_text())
+    change(meta)
+    (directory / "model.json").write_text(json.dumps(meta))
+    return directory
+
+
+def test_the_shipped_encoder_passes_its_self_test_with_fused_kernels(encoder):
+    check = encoder.meta["self_test"]
+    assert check["onnx_sha256"] == encoder.meta["onnx_sha256"]  # written for this graph
+    assert len(check["texts"]) >= 8 and np.asarray(check["logits"]).shape == (len(check["texts"]), len(encoder.heads))
+    assert encoder.fused and encoder.self_test() <= check["max_diff"]
+
+
+def test_an_encoder_whose_kernels_miss_the_known_answers_is_refused(tmp_path):
+    def wrong(meta):  # as a CPU whose int8 kernels compute something else would see it
+        meta["self_test"]["logits"] = (np.asarray(meta["self_test"]["logits"]) + 3.0).tolist()
+
+    with pytest.raises(EncoderUnavailable, match="fails its self-test on this CPU .*POLICYWARDEN_ENCODER=false"):
+        EncoderModel(_encoder_copy(tmp_path, wrong))
+
+
+def test_the_self_test_falls_back_to_unfused_kernels_where_the_fused_ones_miss(tmp_path, monkeypatch, caplog):
+    results = iter([4.0, 0.01])  # fused: wrong; unfused: right (as under QEMU's SME emulation)
+    monkeypatch.setattr(EncoderModel, "self_test", lambda self: next(results))
+    model = EncoderModel(default_model_dir() / "encoder", cache_size=0)
+    assert not model.fused
+    assert "running them unfused" in caplog.text and "4.00" in caplog.text
+    assert model.logits([normalize(VIOLENT)]).shape == (1, len(model.heads))
+
+
+def test_a_self_test_written_for_another_graph_is_not_applied(tmp_path):
+    def stale(meta):
+        meta["self_test"]["onnx_sha256"] = "0123456789ab"
+        meta["self_test"]["logits"] = (np.asarray(meta["self_test"]["logits"]) + 3.0).tolist()
+
+    assert EncoderModel(_encoder_copy(tmp_path, stale)).fused

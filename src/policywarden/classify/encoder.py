@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -17,6 +18,11 @@ from pathlib import Path
 import numpy as np
 
 ENCODER_FILES = ("model.json", "encoder.onnx", "tokenizer.json")
+# onnxruntime's graph rewrites that fuse quantisation into the int8 matrix products. Under QEMU's
+# emulation of an Arm CPU with SME the fused kernel returned wrong products (see MODEL_CARD.md,
+# "Scores on other CPUs"); unfused, the same products were right.
+FUSIONS = ["DynamicQuantizeMatMulFusion", "MatMulIntegerToFloatFusion"]
+log = logging.getLogger("policywarden.encoder")
 
 
 class EncoderUnavailable(RuntimeError):
@@ -81,7 +87,26 @@ class EncoderModel:
             self._pool = ThreadPoolExecutor(cores, thread_name_prefix="pw-encoder") if cores > 1 else None
         else:
             opts.intra_op_num_threads = cores
+        self.fused = True
         self.session = ort.InferenceSession(str(directory / "encoder.onnx"), opts, providers=["CPUExecutionProvider"])
+        # Known answers, written when the model was built (training/self_test.py): a CPU or an
+        # onnxruntime build whose kernels compute something else is caught here, not in verdicts.
+        check = self.meta.get("self_test")
+        if check and check.get("onnx_sha256") == self.meta.get("onnx_sha256"):  # else written for another graph
+            off = self.self_test()
+            if off > self.meta["self_test"]["max_diff"]:
+                self.session = ort.InferenceSession(str(directory / "encoder.onnx"), opts,
+                                                    providers=["CPUExecutionProvider"], disabled_optimizers=FUSIONS)
+                self.fused = False
+                unfused = self.self_test()
+                if unfused > self.meta["self_test"]["max_diff"]:
+                    raise EncoderUnavailable(
+                        f"encoder {self.version} fails its self-test on this CPU (a logit {unfused:.2f} from the "
+                        f"reference, {self.meta['self_test']['max_diff']} allowed): its scores cannot be trusted "
+                        "here; serve with POLICYWARDEN_ENCODER=false (n-gram model only)"
+                    )
+                log.warning("encoder %s: onnxruntime's fused int8 kernels miss the self-test on this CPU (a logit %.2f "
+                            "off); running them unfused (%.4f)", self.version, off, unfused)
         # Recent texts' logits, keyed by a digest of the text (never the text itself): a chat
         # resends its earlier turns and system prompt with every request, and a text's scores do
         # not depend on its company, so they are computed once. About 300 bytes an entry.
@@ -91,6 +116,13 @@ class EncoderModel:
 
     def thresholds(self) -> dict[str, float]:
         return dict(self._thresholds)
+
+    def self_test(self) -> float:
+        """The largest difference between this session's logits for the self-test texts and the
+        reference written with the model."""
+        check = self.meta["self_test"]
+        got = self._compute(list(check["texts"]))
+        return float(np.abs(got - np.asarray(check["logits"], np.float32)).max())
 
     def logits(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), len(self.heads)), np.float32)
