@@ -49,6 +49,7 @@ encoder: $(TRAIN_VENV)/.ok $(TEACHER)/encoder/model.json  ## distil the shipped 
 	$(TRAIN_VENV)/bin/python training/calibrate_served.py
 	$(TRAIN_VENV)/bin/python training/calibrate_fine.py
 	$(TRAIN_VENV)/bin/python training/calibrate_unattributed.py
+	$(TRAIN_VENV)/bin/python training/self_test.py  # known answers the encoder checks at every load
 	$(TRAIN_VENV)/bin/python training/build_context.py  # its support is chosen with the shipped encoder
 
 context: $(VENV)/.test  ## rebuild the compliance model that judges answers with their prompt (CPU, ~3 min)
