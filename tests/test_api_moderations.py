@@ -197,3 +197,10 @@ def test_bad_context_is_a_clear_400(server, body, code, param):
     assert r.status_code == 400, r.text
     err = r.json()["error"]
     assert err["code"] == code and err["param"] == param
+
+
+def test_health_says_what_is_loaded_and_how_the_encoder_runs(server):
+    health = httpx.get(f"{server.base_url}/healthz").json()
+    assert health["status"] == "ok" and health["policy"] == "openai-usage@2025-10-29"
+    assert health["model"].endswith(health["encoder"]["version"])
+    assert health["encoder"]["kernels"] == "fused"  # this CPU passes the self-test with onnxruntime's fused kernels
