@@ -204,3 +204,4 @@ def test_health_says_what_is_loaded_and_how_the_encoder_runs(server):
     assert health["status"] == "ok" and health["policy"] == "openai-usage@2025-10-29"
     assert health["model"].endswith(health["encoder"]["version"])
     assert health["encoder"]["kernels"] == "fused"  # this CPU passes the self-test with onnxruntime's fused kernels
+    assert health["encoder"]["gate"] == 0.5  # the model's calibrated gate: POLICYWARDEN_ENCODER_GATE is unset

@@ -184,3 +184,34 @@ def test_a_self_test_written_for_another_graph_is_not_applied(tmp_path):
         meta["self_test"]["logits"] = (np.asarray(meta["self_test"]["logits"]) + 3.0).tolist()
 
     assert EncoderModel(_encoder_copy(tmp_path, stale)).fused
+
+
+def test_a_higher_encoder_gate_reads_fewer_texts_and_still_flags_what_the_ngram_model_flags():
+    texts = [normalize(t) for t in (BENIGN, VIOLENT, "how do i kill a python process that hangs", "my friend hates me and i feel awful",
+                                    "what is the best way to steal home base in baseball", "write a story about a bomb disposal expert")]
+    fitted, fast = Warden(encoder_cache=0), Warden(encoder_cache=0, encoder_gate=1.0)
+    assert fitted.scorer.gate == fitted.scorer.encoder.meta["cascade"]["gate"] and fast.scorer.gate == 1.0
+    lin = fitted.model.score(texts)
+    assert fast.scorer.escalated(lin).sum() < fitted.scorer.escalated(lin).sum()
+    # A text the n-gram model itself flags is read whatever the gate.
+    assert fast.scorer.escalated(lin[1:2]).all() and fast.check(VIOLENT).flagged
+
+
+@pytest.mark.parametrize("gate", [0, -0.5, 1.5, True, "0.8"])
+def test_an_encoder_gate_outside_0_to_1_is_refused(gate):
+    with pytest.raises(ValueError, match="encoder gate must be a number in"):
+        Warden(encoder_gate=gate)
+
+
+def test_the_encoder_gate_setting_comes_from_the_environment_and_is_checked(monkeypatch):
+    from pydantic import ValidationError
+
+    from policywarden.settings import Settings
+
+    monkeypatch.setenv("POLICYWARDEN_ENCODER_GATE", "0.8")
+    assert Settings().encoder_gate == 0.8
+    monkeypatch.setenv("POLICYWARDEN_ENCODER_GATE", "1.5")
+    with pytest.raises(ValidationError, match="encoder_gate"):
+        Settings()
+    monkeypatch.delenv("POLICYWARDEN_ENCODER_GATE")
+    assert Settings().encoder_gate is None

@@ -20,6 +20,11 @@ class Settings(ReviewSettings):
     model_dir: str | None = Field(None, description="model directory; the shipped model when unset")
     encoder: bool = Field(True, description="use the model's fine-tuned encoder as second stage; false: n-gram model only (faster, less accurate)")
     encoder_threads: int | None = Field(None, ge=1, le=64, description="CPU threads the encoder uses; default: the cores, at most 4")
+    encoder_gate: float | None = Field(
+        None, gt=0, le=1,
+        description="read with the encoder only texts on which some n-gram head reaches this multiple of its threshold; "
+                    "default: the model's calibrated gate (0.5); higher is faster and catches less (see the model card)",
+    )
     encoder_cache: int = Field(4096, ge=0, le=1_000_000, description="recent texts whose encoder scores are kept, by digest; 0: none")
     auth: Literal["auto", "required", "disabled"] = Field(
         "auto", description="auto: API keys required once any key exists; required; disabled"

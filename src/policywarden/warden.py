@@ -43,6 +43,7 @@ class Warden:
         encoder: bool = True,
         encoder_threads: int | None = None,
         encoder_cache: int = 4096,
+        encoder_gate: float | None = None,
         fine_margin: float | None | str = "model",
         fine_window_words: int = 24,
     ):
@@ -52,7 +53,8 @@ class Warden:
         base = Path(model_dir or default_model_dir())
         encoder_dir = base / "encoder"
         if encoder and encoder_dir.is_dir():
-            self.scorer = CascadeScorer(self.model, EncoderModel(encoder_dir, threads=encoder_threads, cache_size=encoder_cache))
+            self.scorer = CascadeScorer(self.model, EncoderModel(encoder_dir, threads=encoder_threads, cache_size=encoder_cache),
+                                        gate=encoder_gate)
         self.window_words = window_words
         self.window_overlap = window_overlap
         self.whole_text_words = whole_text_words

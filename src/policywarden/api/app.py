@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, warden: Warden | None = None) -
             encoder=settings.encoder,
             encoder_threads=settings.encoder_threads,
             encoder_cache=settings.encoder_cache,
+            encoder_gate=settings.encoder_gate,
         )
         log.info("serving policy %s with model %s", app.state.warden.policy.ref, app.state.warden.model_version)
         webhook_delivery.start(app)  # does nothing when settings.webhook_worker is false

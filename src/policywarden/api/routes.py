@@ -12,13 +12,15 @@ router = APIRouter()
 @router.get("/healthz", tags=["service"], summary="Liveness and what is loaded")
 def health(request: Request) -> dict:
     warden = getattr(request.app.state, "warden", None)
-    encoder = getattr(warden.scorer, "encoder", None) if warden else None
+    scorer = warden.scorer if warden else None
+    encoder = getattr(scorer, "encoder", None)
     return {
         "status": "ok" if warden else "starting",
         "policy": warden.policy.ref if warden else None,
         "model": warden.model_version if warden else None,
         # "unfused": this CPU's fused int8 kernels missed the encoder's self-test (see EncoderModel).
-        "encoder": {"version": encoder.version, "kernels": "fused" if encoder.fused else "unfused"} if encoder else None,
+        "encoder": {"version": encoder.version, "kernels": "fused" if encoder.fused else "unfused", "gate": scorer.gate}
+        if encoder else None,
     }
 
 

@@ -18,7 +18,10 @@ from .encoder import EncoderModel
 class CascadeScorer:
     name = "embedded-cascade"
 
-    def __init__(self, linear: LinearModel, encoder: EncoderModel):
+    def __init__(self, linear: LinearModel, encoder: EncoderModel, gate: float | None = None):
+        """`gate`: in place of the calibrated one, read with the encoder only texts on which some
+        n-gram head reaches this multiple of its threshold. Higher reads fewer (faster, less
+        recall); at most 1, since a text the n-gram model flags is always read."""
         cfg = encoder.meta.get("cascade")
         if not cfg:
             raise ValueError(f"encoder {encoder.version} has no cascade calibration (run training/calibrate_cascade.py)")
@@ -34,7 +37,9 @@ class CascadeScorer:
         self.version = f"{linear.version}+{encoder.version}"
         self.heads = linear.heads
         self.weight = float(cfg["weight"])
-        self.gate = float(cfg["gate"])
+        if gate is not None and (isinstance(gate, bool) or not isinstance(gate, (int, float)) or not 0 < gate <= 1):
+            raise ValueError(f"the encoder gate must be a number in (0, 1], got {gate!r}")
+        self.gate = float(cfg["gate"] if gate is None else gate)
         # A text the violation head (`any`) finds violating at this multiple of its threshold is
         # flagged under its best-fitting category even when none reaches its own threshold.
         self.unattributed: float | None = cfg.get("unattributed")
