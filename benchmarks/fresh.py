@@ -64,7 +64,7 @@ def main() -> None:
     ap.add_argument("--no-encoder", action="store_true", help="the n-gram model alone (POLICYWARDEN_ENCODER=false)")
     candidate_options(ap)
     args = ap.parse_args()
-    warden = Warden(model_dir=args.model, encoder=not args.no_encoder)
+    warden = Warden(model_dir=args.model, encoder=not args.no_encoder, encoder_gate=args.gate)
     known = {c.id for c in warden.policy.categories}
 
     everyday, lookalikes, violations = load("everyday"), load("lookalikes"), load("violations")

@@ -40,7 +40,7 @@ def main() -> None:
         subprocess.run(cmd + (["--include-nonpermissive"] if args.include_nonpermissive else []), check=True)
     records = [r for r in read_jsonl(out / "dataset.jsonl") if r.split == "heldout"]
     records += [r for r in written_records(ROOT / "training" / "written") if r.split == "heldout"]
-    warden = Warden(model_dir=args.model)
+    warden = Warden(model_dir=args.model, encoder_gate=args.gate)
     verdicts: list = [None] * len(records)
     for surface, role in (("input", "user"), ("output", "assistant")):
         rows = [i for i, r in enumerate(records) if (r.role == "assistant") == (role == "assistant")]

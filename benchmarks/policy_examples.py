@@ -21,7 +21,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     candidate_options(ap)
     args = ap.parse_args()
-    warden = Warden(model_dir=args.model)
+    warden = Warden(model_dir=args.model, encoder_gate=args.gate)
     rows, tot = {}, {"flag": 0, "hit_own": 0, "hit_any": 0, "allow": 0, "false_pos": 0}
     for cat in warden.policy.categories:
         flagged = warden.moderate(cat.examples.flag)

@@ -7,17 +7,21 @@ texts), single-message latency (p50/p99), a 2,000-word input scored whole (the w
 texts one after another: every window, sentence and short window distinct), model load time and
 resident memory; for the two-stage default (n-gram model, then the encoder for what it does not
 clear) and for the n-gram model alone (`encoder=False`).
+
+    python benchmarks/speed.py --gate 0.8 --json F   # with another encoder gate (figures to F only)
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import resource
 import statistics
 import time
+from pathlib import Path
 
-from common import ROOT, write
+from common import ROOT, save, write
 
 from policywarden import Warden
 
@@ -50,9 +54,9 @@ def throughput(warden: Warden, texts: list[str], rounds: int = 1) -> float:
     return len(texts) * rounds / (time.perf_counter() - t)
 
 
-def measure(encoder: bool) -> dict:
+def measure(encoder: bool, gate: float | None = None) -> dict:
     t0 = time.perf_counter()
-    warden = Warden(encoder=encoder, encoder_cache=0)  # the models, not the cache: rounds below repeat texts
+    warden = Warden(encoder=encoder, encoder_cache=0, encoder_gate=gate)  # the models, not the cache: rounds below repeat texts
     load_s = time.perf_counter() - t0
     warden.moderate(messages(50, 99))  # warm-up
 
@@ -100,14 +104,23 @@ def measure(encoder: bool) -> dict:
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--gate", type=float, help="the encoder gate (POLICYWARDEN_ENCODER_GATE) instead of the model's; "
+                                               "figures go to --json only")
+    ap.add_argument("--json", help="also write the figures to this file")
+    args = ap.parse_args()
     # The n-gram model alone first: peak memory is per process and only grows.
     alone = measure(encoder=False)
-    result = measure(encoder=True)
+    result = measure(encoder=True, gate=args.gate)
     result["ngram_only"] = alone
+    result["encoder_gate"] = args.gate
     for k, val in result.items():
         if k != "ngram_only":
             print(f"{k:28} {val}   (n-gram only: {alone.get(k)})")
-    write("speed", result)
+    if args.json:
+        save(Path(args.json), result)
+    if args.gate is None:
+        write("speed", result)
 
 
 if __name__ == "__main__":

@@ -141,6 +141,8 @@ def main() -> None:
         "speed_messages": [u for m in messages(4000, 1) for u in warden.units(m)],
         "benign_written": [u for m in benign_written() for u in warden.units(m)],
     }
+    # One gate for every head, higher than the fitted one: what an operator who raises it trades.
+    sweep = [("single", single), ("per_head", gates)] + [(f"single {g}", np.full(len(lin_th), g)) for g in GRID[2::2]]
     for name in ("cal", "heldout"):
         y, lin_full, blended, recs = sets[name]
         ratios = lin_full / lin_th
@@ -149,7 +151,7 @@ def main() -> None:
         y_any = label_matrix(recs, ["any"])[:, 0]
         policy = [j for j, h in enumerate(heads) if not h.startswith("openai:") and h != "any"]
         row = {}
-        for label, g in (("single", single), ("per_head", gates)):
+        for label, g in sweep:
             esc = escalated(ratios, g)
             served = np.where(esc[:, None], blended, np.minimum(lin_full[:, cols], th * 0.999))
             known = y_any >= 0
@@ -162,13 +164,13 @@ def main() -> None:
                 "verdict": binary_metrics((y_any[known] == 1).astype(int), flagged[known].astype(float), 0.5),
             }
             v = row[label]["verdict"]
-            print(f"{name:8} {label:9} escalated {row[label]['escalated']:.3f} (benign {row[label]['escalated_benign']:.3f}), "
+            print(f"{name:8} {label:10} escalated {row[label]['escalated']:.3f} (benign {row[label]['escalated_benign']:.3f}), "
                   f"caught rows cleared {row[label]['caught_cleared']}/{row[label]['caught']}, "
                   f"whole-text verdict F1 {v['f1']:.4f} recall {v['recall']:.4f} FPR {v['fpr']:.4f}")
         out["sets"][name] = row
     for name, units in speed_units.items():
         ratios = linear.score(units) / lin_th
-        out["sets"][name] = {label: round(float(escalated(ratios, g).mean()), 4) for label, g in (("single", single), ("per_head", gates))}
+        out["sets"][name] = {label: round(float(escalated(ratios, g).mean()), 4) for label, g in sweep}
         print(f"{name}: escalated units {out['sets'][name]}")
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
