@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from .decide import Decider, Verdict
 from .policy import DEFAULT_POLICY, Policy, load_policy
 from .text.normalize import normalize
 from .text.windows import sentences, windows
+
+log = logging.getLogger("policywarden")
 
 SURFACES = ("input", "output")
 
@@ -55,6 +58,8 @@ class Warden:
         if encoder and encoder_dir.is_dir():
             self.scorer = CascadeScorer(self.model, EncoderModel(encoder_dir, threads=encoder_threads, cache_size=encoder_cache),
                                         gate=encoder_gate)
+        elif encoder_gate is not None:
+            log.warning("the encoder gate (%s) is ignored: no encoder is in use", encoder_gate)
         self.window_words = window_words
         self.window_overlap = window_overlap
         self.whole_text_words = whole_text_words

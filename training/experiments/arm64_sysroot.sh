@@ -13,11 +13,15 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DEST=${1:-$ROOT/training/out/arm64}
 PY=${PY:-$ROOT/.venv/bin/python}
+# From scratch each time: older packages unpacked over newer ones would win.
+rm -rf "$DEST/debs" "$DEST/sysroot" "$DEST/wheels" "$DEST/site" "$DEST/.ok"
 mkdir -p "$DEST/debs" "$DEST/sysroot" "$DEST/wheels" "$DEST/site"
 
 command -v qemu-aarch64 >/dev/null || apt-get install -y -q qemu-user
-if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-  dpkg --add-architecture arm64
+archs=$(dpkg --print-foreign-architectures)
+[[ " $archs " == *" arm64 "* ]] || dpkg --add-architecture arm64
+# Also after an interrupted first run: the arm64 package lists may be missing.
+if ! apt-cache policy python3.11-minimal:arm64 | grep -q 'Candidate: [0-9]'; then
   apt-get update -q
 fi
 pkgs=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
@@ -47,3 +51,4 @@ cpuinfo 0xd08 "$base" > "$DEST/cpuinfo.cortex-a72"
 cpuinfo 0xd0c "$v82" > "$DEST/cpuinfo.neoverse-n1"
 cpuinfo 0xd40 "$v82 jscvt fcma sha3 sm3 sm4 sha512 sve asimdfhm dit uscat ilrcpc flagm paca pacg dcpodp svei8mm svebf16 i8mm bf16 dgh rng" > "$DEST/cpuinfo.max"
 "$ROOT/training/experiments/arm64_run.sh" "$DEST" neoverse-n1 -c "import onnxruntime, platform; print(platform.machine(), onnxruntime.__version__)"
+touch "$DEST/.ok"  # what the tests look for: everything above worked
