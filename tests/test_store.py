@@ -63,3 +63,20 @@ def test_verified_keys_are_cached_briefly_and_revocation_here_is_immediate(tmp_p
     key2, info2 = mine.create("svc2")
     mine.verify(key2)
     assert mine.revoke(info2.id) and mine.verify(key2) is None
+
+
+def _migrate(url: str) -> str:
+    upgrade(url)
+    return "ok"
+
+
+def test_processes_that_migrate_one_fresh_database_at_once_all_succeed(db_url):
+    """`serve --workers N` starts N processes that each migrate on startup; two creating the same
+    table at once used to fail one of them ("table audit_log already exists")."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        assert pool.map(_migrate, [db_url] * 4) == ["ok"] * 4
+    from policywarden.store.models import Base
+
+    assert _tables(db_url) == set(Base.metadata.tables)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 from functools import lru_cache
 from pathlib import Path
 
@@ -72,12 +74,34 @@ def _alembic_config(url: str):
     return cfg
 
 
+@contextlib.contextmanager
+def _sqlite_migration_lock(url: str):
+    """One migrating process at a time on a SQLite file: the workers of `serve --workers N` all
+    start by migrating, and two that create the same table at once fail. PostgreSQL takes an
+    advisory lock instead (migrations/env.py)."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(normalise_url(url)).database if is_sqlite(url) else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as f:  # beside the database, where the process may write
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database schema to `revision` (creates the SQLite file if needed)."""
+    """Bring the database schema to `revision` (creates the SQLite file if needed). Safe to call
+    from several processes at once: they migrate one after another, the later ones finding
+    nothing to do."""
     from alembic import command
 
     try:
-        command.upgrade(_alembic_config(url), revision)
+        with _sqlite_migration_lock(url):
+            command.upgrade(_alembic_config(url), revision)
     except Exception as exc:  # connection refused, bad URL, permissions
         raise DatabaseError(f"cannot migrate the database: {type(exc).__name__}: {str(exc).splitlines()[0]}") from exc
 

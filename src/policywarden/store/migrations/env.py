@@ -1,5 +1,5 @@
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import engine_from_config, pool, text
 
 from policywarden.store.models import Base
 
@@ -12,6 +12,10 @@ def run() -> None:
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # One migrating process at a time (serve --workers N): held to the transaction's end,
+                # so the next one reads the version this one wrote. The key is arbitrary and fixed.
+                connection.execute(text("SELECT pg_advisory_xact_lock(7264001)"))
             context.run_migrations()
 
 
