@@ -24,11 +24,11 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "training"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from build_encoder import calibration_split, label_matrix, load_records  # noqa: E402
+from build_encoder import label_matrix  # noqa: E402
 from calibrate_cascade import MAX_RECALL_LOSS, with_assumed_negatives  # noqa: E402
+from shipped_cascade import cache_path, shipped, splits  # noqa: E402
 from speed import benign_written, messages  # noqa: E402
 
-from policywarden import Warden  # noqa: E402
 from policywarden.classify.embedded import default_model_dir  # noqa: E402
 from policywarden.classify.encoder import pad  # noqa: E402
 from policywarden.text.normalize import normalize  # noqa: E402
@@ -53,12 +53,8 @@ def main() -> None:
     args = ap.parse_args()
     layers = [int(x) for x in args.layers.split(",")]
     work = Path(args.work)
-    warden = Warden(encoder_cache=0)
-    casc = warden.scorer
-    linear, enc = casc.linear, casc.encoder
-    heads = list(enc.heads)
-    cols = [linear.heads.index(h) for h in heads]
-    th = np.array([casc.thresholds()[h] for h in heads])
+    c = shipped()
+    warden, casc, linear, enc, heads, cols, th = c.warden, c.casc, c.linear, c.enc, c.heads, c.cols, c.th
 
     import onnxruntime as ort
 
@@ -79,7 +75,8 @@ def main() -> None:
         return res[0][0], [r[0].mean(axis=0) for r in res[1:]]
 
     def features(texts: list[str]):
-        cache = work / "experiments" / f"early_exit_{abs(hash(tuple(texts))) % 10**12}_{args.layers}.npz"
+        # Keyed by a digest of the texts: hash() of strings changes from run to run.
+        cache = cache_path(work, f"early_exit_layers{args.layers.replace(',', '-')}", texts, enc.meta.get("onnx_sha256"), ".npz")
         if cache.exists():
             z = np.load(cache)
             return z["logits"], [z[f"l{k}"] for k in layers]
@@ -90,10 +87,7 @@ def main() -> None:
         np.savez(cache, logits=logits, **{f"l{k}": f for k, f in zip(layers, feats)})
         return logits, feats
 
-    records, _ = load_records(work)
-    train = [r for r in records if r.split == "train"]
-    fit_rows, cal, _ = calibration_split(train, linear.meta)
-    held = [r for r in records if r.split != "train"]
+    fit_rows, cal, held = splits(work, linear)
     rng = random.Random(0)
     fit_rows = rng.sample(fit_rows, min(args.train, len(fit_rows)))
     data = {}
@@ -112,6 +106,7 @@ def main() -> None:
         X = torch.tensor(data["fit"]["feats"][j], dtype=torch.float32)
         mu, sd = X.mean(0), X.std(0) + 1e-6
         target = torch.tensor(enc.calibrated(data["fit"]["logits"]), dtype=torch.float32)
+        torch.manual_seed(0)  # the head's initial weights: the same figures on every run
         head = torch.nn.Linear(X.shape[1], len(heads))
         opt = torch.optim.Adam(head.parameters(), lr=3e-3, weight_decay=1e-5)
         Xn = (X - mu) / sd

@@ -26,11 +26,11 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "training"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from build_encoder import calibration_split, label_matrix, load_records, texts_digest  # noqa: E402
+from build_encoder import label_matrix  # noqa: E402
 from calibrate_cascade import MAX_RECALL_LOSS, with_assumed_negatives  # noqa: E402
+from shipped_cascade import cached_logits, shipped, splits  # noqa: E402
 from speed import benign_written, messages  # noqa: E402
 
-from policywarden import Warden  # noqa: E402
 from policywarden.classify.features import transform  # noqa: E402
 from policywarden.text.normalize import normalize  # noqa: E402
 from policywarden.training.metrics import binary_metrics  # noqa: E402
@@ -45,23 +45,12 @@ def main() -> None:
     ap.add_argument("--base", type=float, help="the n-gram gate under the learned one (default: the shipped gate)")
     args = ap.parse_args()
     work = Path(args.work)
-    warden = Warden(encoder_cache=0)
-    casc = warden.scorer
-    linear, enc = casc.linear, casc.encoder
-    heads = list(enc.heads)
-    cols = [linear.heads.index(h) for h in heads]
-    th = np.array([casc.thresholds()[h] for h in heads])
+    c = shipped()
+    warden, casc, linear, enc, heads, cols, th = c.warden, c.casc, c.linear, c.enc, c.heads, c.cols, c.th
     base_gate = args.base if args.base is not None else casc.gate
-    cache_dir = work / "experiments"
-    cache_dir.mkdir(parents=True, exist_ok=True)
 
     def enc_logits(name: str, norm: list[str]) -> np.ndarray:
-        cache = cache_dir / f"head_gates_{name}_{enc.meta.get('onnx_sha256')}-{texts_digest(norm)[:16]}.npy"
-        if cache.exists():
-            return np.load(cache)
-        logits = enc.logits(norm)
-        np.save(cache, logits)
-        return logits
+        return cached_logits(c, work, name, norm)
 
     def csr(norm: list[str]):
         import scipy.sparse as sp
@@ -69,10 +58,7 @@ def main() -> None:
         indptr, indices, data = transform(norm, linear.spec, linear.idf)
         return sp.csr_matrix((data, indices, indptr), shape=(len(norm), 1 << linear.spec.bits))
 
-    records, _ = load_records(work)
-    train = [r for r in records if r.split == "train"]
-    fit_rows, cal, _ = calibration_split(train, linear.meta)
-    held = [r for r in records if r.split != "train"]
+    fit_rows, cal, held = splits(work, linear)
     fit_norm = [normalize(r.text) for r in fit_rows]
     fit_norm = [t for t, r in zip(fit_norm, (linear.score(fit_norm) / casc._lin_th).max(axis=1)) if r >= base_gate]
     fit_norm = random.Random(0).sample(fit_norm, min(args.train, len(fit_norm)))
@@ -112,11 +98,11 @@ def main() -> None:
         d = data[name]
         caught = ((d["blended"] >= th) & (d["y"] == 1)).any(axis=1)
         benign = ~(d["y"] == 1).any(axis=1)
-        shipped = d["ratio"] >= casc.gate
+        as_shipped = d["ratio"] >= casc.gate
         new = (d["ratio"] >= base_gate) & ((d["gate"] >= cut) | (d["ratio"] >= 1.0))
         y_any = label_matrix(d["recs"], ["any"])[:, 0]
         known = y_any >= 0
-        for label, esc in (("shipped", shipped), ("learned", new)):
+        for label, esc in (("shipped", as_shipped), ("learned", new)):
             served = np.where(esc[:, None], d["blended"], np.minimum(d["lin"][:, cols], th * 0.999))
             flagged = (served[:, policy] >= th[policy]).any(axis=1)
             v = binary_metrics((y_any[known] == 1).astype(int), flagged[known].astype(float), 0.5)

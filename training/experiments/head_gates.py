@@ -26,11 +26,11 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "training"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from build_encoder import calibration_split, label_matrix, load_records, texts_digest  # noqa: E402
+from build_encoder import label_matrix  # noqa: E402
 from calibrate_cascade import MAX_RECALL_LOSS, with_assumed_negatives  # noqa: E402
+from shipped_cascade import cached_logits, shipped, splits  # noqa: E402
 from speed import benign_written, messages  # noqa: E402
 
-from policywarden import Warden  # noqa: E402
 from policywarden.classify.embedded import default_model_dir  # noqa: E402
 from policywarden.text.normalize import normalize  # noqa: E402
 from policywarden.training.metrics import binary_metrics  # noqa: E402
@@ -91,35 +91,20 @@ def main() -> None:
     ap.add_argument("--json", help="write the figures here")
     args = ap.parse_args()
     work = Path(args.work)
-    warden = Warden(model_dir=args.model, encoder_cache=0)
-    casc = warden.scorer
-    linear, enc = casc.linear, casc.encoder
-    heads = list(enc.heads)
-    cols = [linear.heads.index(h) for h in heads]
+    c = shipped(args.model)
+    warden, casc, linear, enc, heads, cols, th = c.warden, c.casc, c.linear, c.enc, c.heads, c.cols, c.th
 
-    records, _ = load_records(work)
-    train = [r for r in records if r.split == "train"]
-    _, cal, _ = calibration_split(train, linear.meta)
-    held = [r for r in records if r.split != "train"]
+    _, cal, held = splits(work, linear)
     sets = {}
-    cache_dir = work / "experiments"
-    cache_dir.mkdir(parents=True, exist_ok=True)
     for name, recs in (("cal", cal), ("heldout", held)):
         norm = [normalize(r.text) for r in recs]
-        key = f"{enc.meta.get('onnx_sha256')}-{texts_digest(norm)[:16]}"
-        cache = cache_dir / f"head_gates_{name}_{key}.npy"
-        if cache.exists():
-            logits = np.load(cache)
-        else:
-            logits = enc.logits(norm)
-            np.save(cache, logits)
+        logits = cached_logits(c, work, name, norm)
         y = with_assumed_negatives(label_matrix(recs, heads), recs, heads)
         lin_full = linear.score(norm)
         blended = casc.weight * enc.calibrated(logits) + (1 - casc.weight) * lin_full[:, cols]
         sets[name] = (y, lin_full, blended, recs)
         print(f"{name}: {len(recs)} rows", flush=True)
 
-    th = np.array([casc.thresholds()[h] for h in heads])
     lin_th = casc._lin_th
 
     def caught_rows(y, blended):
