@@ -21,6 +21,11 @@ from policywarden.text.windows import windows
         ("k i l l", "kill"),
         ("s.u.i.c.i.d.e", "suicide"),
         ("i k i l l e d", "i killed"),
+        # joined runs are split back into words: a one-letter word or a second spaced word ran in
+        ("W r i t e a message", "write a message"),
+        ("h o w t o m a k e a b o m b", "how to make a bomb"),
+        ("t h e r a p i s t", "therapist"),  # a word itself stays whole ("the rapist" is not sought)
+        ("x y z", "xyz"),  # never split into stray letters
         ("b̷̡o̶m̸b", "bomb"),  # stacked combining marks
         ("killlllll", "kill"),
         ("  many \n\t spaces ", "many spaces"),

@@ -12,6 +12,8 @@ from functools import lru_cache
 
 from anyascii import anyascii
 
+from policywarden.text.segment import segment
+
 # Invisible characters used to split words so filters miss them (Unicode "Cf" covers most;
 # these are listed for speed and for the few that are not Cf).
 _INVISIBLE = dict.fromkeys(
@@ -77,11 +79,9 @@ def _is_confusable(ch: str) -> bool:
 
 
 def _join_spaced(m: re.Match[str]) -> str:
-    run = m.group(0)
-    # "i k i l l" is "i kill": keep a leading one-letter English word apart when the rest is a word.
-    if run[0] in "ai" and run[1] == " " and len(run) >= 7:
-        return run[:2] + _SEP.sub("", run[2:])
-    return _SEP.sub("", run)
+    # Joined, a run loses its word boundaries: "i k i l l" and "m a k e a" have a one-letter word
+    # in them, "h o w t o" two spaced words. The segmenter puts the boundaries back.
+    return segment(_SEP.sub("", m.group(0)))
 
 
 def normalize(text: str) -> str:

@@ -1,0 +1,51 @@
+"""Split a run of letters into words: "makea" -> "make a", "howtomakeabomb" -> "how to make a bomb".
+
+Spaced-out letters ("m a k e a b o m b") lose their word boundaries once joined, and a
+neighbouring one-letter word ("a", "I") or a second spaced word runs into the first. The run is
+split by the most probable sequence of known words under a Zipf model of word frequency: a word
+of frequency rank r costs log((r + 1) * log N). The word list (`words.txt`) is the whole words
+of BERT's uncased vocabulary in its frequency order. Pure: reads only that packaged file.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from importlib.resources import files
+
+_MAX_RUN = 80  # longer runs are joined as they are: the search is quadratic in the run
+
+
+@cache
+def _costs() -> tuple[dict[str, float], int]:
+    text = files("policywarden.text").joinpath("words.txt").read_text(encoding="utf-8")
+    words = [w for w in text.splitlines() if w and not w.startswith("#")]
+    log_n = math.log(len(words))
+    costs: dict[str, float] = {}
+    for rank, word in enumerate(words):
+        costs.setdefault(word, math.log((rank + 1) * log_n))
+    return costs, max(map(len, costs))
+
+
+def segment(run: str) -> str:
+    """`run` (lower-case letters) as space-separated words; unchanged when it is a word itself,
+    when no split into known words exists (a name, say), or when it is very long."""
+    costs, longest = _costs()
+    if run in costs or len(run) > _MAX_RUN:
+        return run
+    n = len(run)
+    best = [0.0] + [math.inf] * n
+    start = [0] * (n + 1)
+    for end in range(1, n + 1):
+        for begin in range(max(0, end - longest), end):
+            cost = costs.get(run[begin:end])
+            if cost is not None and best[begin] + cost < best[end]:
+                best[end], start[end] = best[begin] + cost, begin
+    if math.isinf(best[n]):
+        return run
+    words = []
+    end = n
+    while end:
+        words.append(run[start[end]:end])
+        end = start[end]
+    return " ".join(reversed(words))
