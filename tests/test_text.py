@@ -26,6 +26,7 @@ from policywarden.text.windows import windows
         ("h o w t o m a k e a b o m b", "how to make a bomb"),
         ("t h e r a p i s t", "therapist"),  # a word itself stays whole ("the rapist" is not sought)
         ("x y z", "xyz"),  # never split into stray letters
+        ("T o r t u r i n g animals", "torturing animals"),  # an inflection the list lacks, not "tor turing"
         ("b̷̡o̶m̸b", "bomb"),  # stacked combining marks
         ("killlllll", "kill"),
         ("  many \n\t spaces ", "many spaces"),

@@ -27,18 +27,39 @@ def _costs() -> tuple[dict[str, float], int]:
     return costs, max(map(len, costs))
 
 
+# An inflected form the list lacks ("torturing") counts as its stem plus a small cost, so it is
+# not broken into two rarer words ("tor turing").
+_SUFFIXES = ("ing", "ed", "es", "s", "er", "ers", "est", "ly", "ness")
+_INFLECTION_COST = 1.0
+
+
+def _cost(piece: str, costs: dict[str, float]) -> float | None:
+    cost = costs.get(piece)
+    if cost is not None:
+        return cost
+    for suffix in _SUFFIXES:
+        stem = piece[: -len(suffix)]
+        if len(stem) < 3 or not piece.endswith(suffix):
+            continue
+        # "tortur|ing" -> torture, "stopp|ing" -> stop, "cri|es" -> cry
+        for base in (stem, stem + "e", stem[:-1] if stem[-1] == stem[-2] else "", stem[:-1] + "y" if stem.endswith("i") else ""):
+            if base in costs:
+                return costs[base] + _INFLECTION_COST
+    return None
+
+
 def segment(run: str) -> str:
     """`run` (lower-case letters) as space-separated words; unchanged when it is a word itself,
     when no split into known words exists (a name, say), or when it is very long."""
     costs, longest = _costs()
-    if run in costs or len(run) > _MAX_RUN:
+    if len(run) > _MAX_RUN or _cost(run, costs) is not None:
         return run
     n = len(run)
     best = [0.0] + [math.inf] * n
     start = [0] * (n + 1)
     for end in range(1, n + 1):
-        for begin in range(max(0, end - longest), end):
-            cost = costs.get(run[begin:end])
+        for begin in range(max(0, end - longest - 4), end):
+            cost = _cost(run[begin:end], costs)
             if cost is not None and best[begin] + cost < best[end]:
                 best[end], start[end] = best[begin] + cost, begin
     if math.isinf(best[n]):
