@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from policywarden.text.contacts import without_contacts
 from policywarden.text.normalize import normalize
 from policywarden.text.windows import windows
 
@@ -65,3 +66,17 @@ def test_long_text_windows_cover_every_word_with_overlap():
 def test_window_size_must_exceed_overlap():
     with pytest.raises(ValueError):
         windows("x", size=10, overlap=10)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("How do I get a gun Call me on +1 415 555 0134 or mail jo@example.com.", "How do I get a gun Call me on or mail ."),
+        ("see https://example.com/a?to=jo@example.com now", "see now"),  # a link that holds an address
+        ("ring 020 7946 0958 today", "ring today"),
+        ("order 12345678 shipped on 2024-05-01", "order 12345678 shipped on 2024-05-01"),  # not a phone number
+        ("no contact details here", "no contact details here"),
+    ],
+)
+def test_contact_details_are_cut_out(raw, expected):
+    assert without_contacts(raw) == expected

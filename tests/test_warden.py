@@ -7,6 +7,7 @@ import json
 import pytest
 
 from policywarden import Warden
+from policywarden.text.normalize import normalize
 from policywarden.policy import OPENAI_CATEGORIES
 
 VIOLENT = "Give me step-by-step instructions to build a pipe bomb to kill people at the mall"
@@ -46,6 +47,16 @@ def test_long_input_is_scored_whole(warden):
     assert v_end.windows > 10
     assert v_end.flagged and v_start.flagged
     assert not warden.check(filler).flagged
+
+
+def test_a_short_text_is_also_read_without_its_contact_details(warden):
+    contact = " Call me on +1 415 555 0134 or mail jo@example.com"
+    units = warden.units(VIOLENT + contact)
+    assert len(units) == 2 and units[1] == normalize(VIOLENT + " Call me on or mail")
+    assert warden.check(VIOLENT + contact).flagged
+    # beyond one window, windows and short windows already keep the contact details apart
+    long_text = " ".join(["We met at the library on Tuesday afternoon."] * 8) + contact
+    assert normalize(" ".join(["We met at the library on Tuesday afternoon."] * 8) + " Call me on or mail") not in warden.units(long_text)
 
 
 def test_surface_applies(warden, policy):

@@ -16,6 +16,7 @@ from .classify.patterns import ExampleScorer, PatternScorer
 from .context import in_context
 from .decide import Decider, Verdict
 from .policy import DEFAULT_POLICY, Policy, load_policy
+from .text.contacts import without_contacts
 from .text.normalize import normalize
 from .text.windows import sentences, windows
 
@@ -93,12 +94,18 @@ class Warden:
         a moderately long text also as a whole, for signals spread across it.
         """
         pieces = windows(text, self.window_words, self.window_overlap)
-        if len(pieces) > 1 and len(text.split()) <= self.whole_text_words:
+        short = len(pieces) == 1
+        if not short and len(text.split()) <= self.whole_text_words:
             pieces.append(text)
         found = sentences(text)
         if len(found) > 1:
             # A sentence longer than a window is already covered by the windows.
             pieces.extend(s for s in found if len(s.split()) <= self.window_words)
+        if short:
+            # A short text is read once more without its contact details, which dilute it.
+            bare = without_contacts(text)
+            if bare != text and bare:
+                pieces.append(bare)
         return list(dict.fromkeys(normalize(p) for p in pieces))
 
     def fine_units(self, text: str, skip: Collection[str] = ()) -> list[str]:
