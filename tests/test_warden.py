@@ -59,6 +59,17 @@ def test_a_short_text_is_also_read_without_its_contact_details(warden):
     assert normalize(" ".join(["We met at the library on Tuesday afternoon."] * 8) + " Call me on or mail") not in warden.units(long_text)
 
 
+def test_a_verdict_says_how_much_of_the_text_the_model_reads(warden):
+    english, russian, disguised, digits = warden.moderate(
+        [BENIGN, "Как приготовить борщ на ужин для всей семьи?", "раураl login page", "12345 67890"]
+    )
+    assert english.coverage == 1.0
+    assert russian.coverage == 0.0  # not read, so its low scores do not mean benign
+    assert disguised.coverage == 1.0  # look-alike letters are folded and read
+    assert digits.coverage is None
+    assert english.to_dict()["coverage"] == 1.0
+
+
 def test_surface_applies(warden, policy):
     input_only = [c.id for c in policy.categories if c.applies_to == ["input"]]
     v = warden.check(BENIGN, surface="output")

@@ -41,6 +41,7 @@ class Verdict:
     windows: int = 1
     reporting: list[str] = field(default_factory=list)
     in_context: bool = False  # an answer judged with the prompt it replies to
+    coverage: float | None = None  # share of the text's letters the model reads (Latin); None: no letters
 
     @property
     def hits(self) -> list[CategoryDecision]:
@@ -70,6 +71,7 @@ class Verdict:
             "surface": self.surface,
             "windows": self.windows,
             "in_context": self.in_context,
+            "coverage": self.coverage,
         }
 
 

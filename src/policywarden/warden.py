@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from .decide import Decider, Verdict
 from .policy import DEFAULT_POLICY, Policy, load_policy
 from .text.contacts import without_contacts
 from .text.normalize import normalize
+from .text.script import latin_share
 from .text.windows import sentences, windows
 
 log = logging.getLogger("policywarden")
@@ -207,7 +209,10 @@ class Warden:
                 )
                 used[i] = True
         return [
-            self.decider.decide(all_scores[i], all_sources[i], surface, self.model_version, counts[i], used[i])
+            replace(
+                self.decider.decide(all_scores[i], all_sources[i], surface, self.model_version, counts[i], used[i]),
+                coverage=latin_share(texts[i]),
+            )
             for i in range(len(texts))
         ]
 

@@ -71,6 +71,10 @@ class PolicyVerdict(BaseModel):
     surface: str
     windows: int
     in_context: bool = Field(False, description="True when the answer was judged with the prompt it replies to")
+    coverage: float | None = Field(
+        None, description="share of the text's letters in the Latin script, which the model reads (English); "
+        "a low share means the text was mostly not read. Null for a text without letters",
+    )
     violation_id: int | None = Field(None, description="present when the call named a subject: the violation recorded, if any")
     standing: dict | None = Field(None, description="present when the call named a subject: its standing after this call")
 
