@@ -133,14 +133,22 @@ class Warden:
         counts where it reaches the margin times a threshold. `fine` (one flag, or one per text)
         says which texts are read in short windows at all: prompts, for which the margin was
         fitted; `moderate` leaves them out of answers."""
+        return self._scored(texts, fine)[:3]
+
+    def _scored(
+        self, texts: Sequence[str], fine: bool | Sequence[bool]
+    ) -> tuple[list[dict[str, float]], list[dict[str, str]], list[int], list[float | None]]:
+        """`scores`, and each text's coverage (the Latin share of its normalised units' letters)."""
         flags = [fine] * len(texts) if isinstance(fine, bool) else list(fine)
         if len(flags) != len(texts):
             raise ValueError(f"fine holds {len(flags)} flags for {len(texts)} texts")
         spans: list[tuple[int, int]] = []
         parts: list[str] = []
         weights: list[float] = []
+        coverage: list[float | None] = []
         for text, read_fine in zip(texts, flags):
             units = self.units(text)
+            coverage.append(latin_share(units))
             fine_units = self.fine_units(text, set(units)) if self.fine_margin and read_fine else []
             spans.append((len(parts), len(parts) + len(units) + len(fine_units)))
             parts.extend(units + fine_units)
@@ -149,7 +157,7 @@ class Warden:
         # Most batches hold no short window: their score matrix is then used as it is.
         discounted = np.asarray(weights, np.float32) if any(w != 1.0 for w in weights) else None
         results, sources = self.part_scores(parts, spans, discounted)
-        return results, sources, [b - a for a, b in spans]
+        return results, sources, [b - a for a, b in spans], coverage
 
     def part_scores(
         self, parts: list[str], spans: list[tuple[int, int]], weights: np.ndarray | None = None
@@ -197,7 +205,7 @@ class Warden:
         # Short windows for prompts only: their margin was fitted on prompts, and long ordinary
         # answers (medical, counselling) paid for them more than they gained.
         fine = [surface == "input"] * len(texts) + [True] * len(distinct)
-        all_scores, all_sources, counts = self.scores(list(texts) + distinct, fine)
+        all_scores, all_sources, counts, coverage = self._scored(list(texts) + distinct, fine)
         used = [False] * len(texts)
         if asked:
             row = {p: len(texts) + k for k, p in enumerate(distinct)}
@@ -211,7 +219,7 @@ class Warden:
         return [
             replace(
                 self.decider.decide(all_scores[i], all_sources[i], surface, self.model_version, counts[i], used[i]),
-                coverage=latin_share(texts[i]),
+                coverage=coverage[i],
             )
             for i in range(len(texts))
         ]

@@ -8,14 +8,19 @@ folded, accents stripped), so an operator can route the rest to another reviewer
 
 from __future__ import annotations
 
-from .normalize import normalize
-
-_SAMPLE = 20_000  # characters: a share, not a count, so a long text's opening is enough
+from collections.abc import Iterable
 
 
-def latin_share(text: str) -> float | None:
-    """Share of the letters in `text` that are Latin after normalisation; None without letters."""
-    letters = [ch for ch in normalize(text[:_SAMPLE]) if ch.isalpha()]
-    if not letters:
-        return None
-    return round(sum(ch.isascii() for ch in letters) / len(letters), 3)
+def latin_share(normalised: Iterable[str]) -> float | None:
+    """Share of the letters in these normalised pieces that are Latin; None without letters."""
+    letters = latin = 0
+    for piece in normalised:
+        if piece.isascii():  # the common case, counted without a loop in Python over characters
+            n = sum(map(str.isalpha, piece))
+            letters, latin = letters + n, latin + n
+            continue
+        for ch in piece:
+            if ch.isalpha():
+                letters += 1
+                latin += ch.isascii()
+    return round(latin / letters, 3) if letters else None
