@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 
 import phonenumbers
 from stdnum import iban, luhn
@@ -106,20 +106,14 @@ def _addresses(text: str) -> Iterator[Span]:
 
 # Earlier detectors win where spans overlap: an email's digits are not a phone number.
 _DETECTORS = (_emails, _ips, _ids_and_cards, _phones, _addresses)
-_KINDS = {
-    _emails: {"email"}, _ips: {"ip_address"}, _ids_and_cards: {"national_id", "iban", "card"},
-    _phones: {"phone"}, _addresses: {"address", "postcode"},
-}
 
 
-def find(text: str, kinds: Collection[str] | None = None) -> list[Span]:
-    """Non-overlapping spans of personal data, in text order; only of `kinds` when given."""
+def find(text: str) -> list[Span]:
+    """Non-overlapping spans of personal data, in text order."""
     taken: list[Span] = []
     numeric = sum(c.isdigit() for c in text) >= 7  # phones and ids need digits; skip the slow matchers
     for detect in _DETECTORS:
         if not numeric and detect in (_ids_and_cards, _phones):
-            continue
-        if kinds is not None and not _KINDS[detect] & set(kinds):
             continue
         for start, end, kind in detect(text):
             if not any(start < e and s < end for s, e, _ in taken):
