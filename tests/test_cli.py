@@ -23,7 +23,9 @@ def test_check_flags_and_exit_codes():
     r = run("check", VIOLENT)
     assert r.exit_code == 1 and "FLAGGED" in r.output
     r = run("check", "What is the capital of France?")
-    assert r.exit_code == 0 and "allowed" in r.output
+    assert r.exit_code == 0 and "allowed" in r.output and "not read" not in r.output
+    r = run("check", "Какая столица Франции?")
+    assert r.exit_code == 0 and "only 0% of its letters" in r.output and "not read" in r.output
 
 
 def test_check_json_and_stdin():

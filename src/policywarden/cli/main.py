@@ -77,6 +77,9 @@ def check(
         console.print(table)
         hot = [n for n, f in verdict.openai_flags.items() if f]
         console.print(f"OpenAI categories: {', '.join(hot) or 'none'}")
+        if verdict.coverage is not None and verdict.coverage < 0.5:
+            console.print(f"[yellow]only {verdict.coverage:.0%} of its letters are in a script the model reads (English): "
+                          "low scores here mean 'not read', not 'benign'[/]")
     raise typer.Exit(1 if verdict.flagged else 0)
 
 
