@@ -20,6 +20,12 @@ from policywarden.text.windows import windows
         ("bоmb", "bomb"),  # Cyrillic о inside a Latin word
         ("раураl", "paypal"),  # homoglyphs by shape, not transliteration
         ("k i l l", "kill"),
+        ("k  i  l  l", "kill"),  # a run of spaces
+        ("k~i~l~l", "kill"),
+        ("b o o o r i n g", "boring"),  # a stretched word is the word, not "boo ring"
+        ("j s\nb. 3.6", "j s b. 3.6"),  # line breaks are not separators (not "jsb.")
+        ("a p/e ratio", "a p/e ratio"),  # "/" and spaced marks join ordinary text, so they are not separators
+        ("in a u. s. city", "in a u. s. city"),
         ("s.u.i.c.i.d.e", "suicide"),
         ("i k i l l e d", "i killed"),
         # joined runs are split back into words: a one-letter word or a second spaced word ran in

@@ -25,9 +25,11 @@ _INVISIBLE = dict.fromkeys(
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s", "!": "i", "|": "l"})
 _LEET_CHARS = set("0134578@$!|")
 _WORD = re.compile(r"\S+")
-# "k i l l", "k.i.l.l", "k-i-l-l": three or more single letters joined by one separator
-_SPACED = re.compile(r"\b(?:[^\W\d_][ .\-_*]){2,}[^\W\d_]\b")
-_SEP = re.compile(r"[ .\-_*]")
+# "k i l l", "k.i.l.l", "k-i-l-l", "k  i  l  l", "k~i~l~l": three or more single letters joined
+# by a run of spaces or tabs (not line breaks) or one mark. Not "/", ",", ":" or a mark with spaces, which join
+# ordinary text: "a p/e ratio", "a, b, c", "u. s. city".
+_SPACED = re.compile(r"\b(?:[^\W\d_](?:[ \t]{1,3}|[.\-_*~+])){2,}[^\W\d_]\b")
+_SEP = re.compile(r"[ \t.\-_*~+]")
 _REPEAT = re.compile(r"(.)\1{2,}")
 _WS = re.compile(r"\s+")
 

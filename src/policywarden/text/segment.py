@@ -10,9 +10,12 @@ of BERT's uncased vocabulary in its frequency order. Pure: reads only that packa
 from __future__ import annotations
 
 import math
+import re
 from functools import cache
 from importlib.resources import files
 
+_REPEAT2 = re.compile(r"(.)\1{2,}")  # three or more of a letter -> two
+_REPEAT1 = re.compile(r"(.)\1+")  # two or more -> one
 _MAX_RUN = 80  # longer runs are joined as they are: the search is quadratic in the run
 
 
@@ -54,6 +57,10 @@ def segment(run: str) -> str:
     costs, longest = _costs()
     if len(run) > _MAX_RUN or _cost(run, costs) is not None:
         return run
+    # A stretched word ("b o o o r i n g") is read as the word, not split ("boo ring").
+    for squeezed in (_REPEAT2.sub(r"\1\1", run), _REPEAT1.sub(r"\1", run)):
+        if _cost(squeezed, costs) is not None:
+            return squeezed
     n = len(run)
     best = [0.0] + [math.inf] * n
     start = [0] * (n + 1)
