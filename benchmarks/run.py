@@ -21,6 +21,12 @@ def run_all() -> None:
         subprocess.run([sys.executable, str(HERE / script)], check=True)
 
 
+def _cpu(machine: dict) -> str:
+    # The int8 instructions decide the encoder's speed more than anything else (see the model card).
+    cpu = machine.get("cpu") or {}
+    return f"{cpu.get('model', 'unknown CPU')}, int8 instructions: {', '.join(cpu.get('int8', [])) or 'none listed'}"
+
+
 def report() -> str:
     speed = json.loads((RESULTS / "speed.json").read_text())
     ex = json.loads((RESULTS / "policy_examples.json").read_text())
@@ -29,7 +35,7 @@ def report() -> str:
         "# Benchmark results",
         "",
         f"Model `{ex['model']}`, policy `{ex['policy']}`, measured {speed['machine']['when']} on {speed['machine']['cpus']} CPU cores "
-        f"(Python {speed['machine']['python']}). Regenerate with `make bench` (or `python benchmarks/run.py`).",
+        f"({_cpu(speed['machine'])}; Python {speed['machine']['python']}). Regenerate with `make bench` (or `python benchmarks/run.py`).",
         "",
         "## Speed and footprint (in process, `benchmarks/speed.py`)",
         "",
