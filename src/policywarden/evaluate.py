@@ -96,6 +96,9 @@ def read_examples(path: str | Path) -> list[Example]:
     return out
 
 
+UNREAD_BELOW = 0.5  # a verdict's coverage under which the text counts as mostly not read
+
+
 def evaluate(warden: Warden, examples: list[Example], surface: str = "input", batch: int = 256) -> dict:
     policy_ids = [c.id for c in warden.policy.categories]
     valid = set(policy_ids) | set(OPENAI_CATEGORIES) | {OVERALL}
@@ -131,4 +134,10 @@ def evaluate(warden: Warden, examples: list[Example], surface: str = "input", ba
         scores, flagged, threshold = column(cid)
         # Decisions come from the verdict (thresholds, surfaces, overlays); scores rank for AUPRC.
         results[cid] = binary_metrics(y[mask], scores[mask], threshold, pred=flagged[mask])
-    return {"examples": len(examples), "policy": warden.policy.ref, "model": warden.model_version, "surface": surface, "categories": results}
+    # Text mostly in scripts the model does not read scores near zero: its misses say "not read".
+    unread = [e for e, v in zip(examples, verdicts) if v.coverage is not None and v.coverage < UNREAD_BELOW]
+    return {
+        "examples": len(examples), "policy": warden.policy.ref, "model": warden.model_version, "surface": surface,
+        "unread": {"below_coverage": UNREAD_BELOW, "examples": len(unread), "violating": sum(bool(e.labels) for e in unread)},
+        "categories": results,
+    }

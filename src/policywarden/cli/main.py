@@ -110,6 +110,10 @@ def eval_(
         table.add_row(cid, str(m["n"]), str(m["positives"]), f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}",
                       f"{m['fpr']:.3f}", f"{m['auprc']:.3f}", f"{m['ece']:.3f}")
     console.print(table)
+    unread = result["unread"]
+    if unread["examples"]:
+        console.print(f"[yellow]{unread['examples']} examples ({unread['violating']} violating) are mostly in scripts the model "
+                      f"does not read (coverage under {unread['below_coverage']}); its misses there mean 'not read'[/]")
 
 
 @app.command()
