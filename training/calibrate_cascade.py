@@ -123,7 +123,8 @@ def main() -> None:
     for name, recs, logits in (("cal", cal, z["cal"]), ("heldout", held, z["heldout"])):
         norm = [normalize(r.text) for r in recs]
         if len(recs) != len(logits) or (f"{name}_digest" in z and str(z[f"{name}_digest"]) != texts_digest(norm)):
-            raise SystemExit(f"{name}: the records are not the ones the encoder scored (data changed?): rerun training/build_encoder.py")
+            raise SystemExit(f"{name}: the records are not the ones the encoder scored (the data or the normalisation changed "
+                             "since training/build_encoder.py ran): pass --rescore to score them with this encoder now")
         lin_full = linear.score(norm)
         sets[name] = (with_assumed_negatives(label_matrix(recs, heads), recs, heads), lin_full[:, cols], sigmoid(logits * a + b), lin_full, recs)
 
