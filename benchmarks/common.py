@@ -65,6 +65,11 @@ def candidate_options(ap) -> None:
     """--model, --gate and --json: measure a candidate model directory, or the shipped one with
     another encoder gate, without touching benchmarks/results/."""
     ap.add_argument("--model", help="a model directory other than the shipped one (a candidate, say); its figures go to --json only")
+    gate_options(ap)
+
+
+def gate_options(ap) -> None:
+    """--gate and --json: the shipped model with another encoder gate, its figures to --json only."""
     ap.add_argument("--gate", type=float, help="the encoder gate (POLICYWARDEN_ENCODER_GATE) instead of the model's; "
                                                "the figures go to --json only")
     ap.add_argument("--json", help="also write the figures to this file")
@@ -74,5 +79,5 @@ def emit(name: str, data: dict, args) -> None:
     """Write the figures to --json if given, and to benchmarks/results/ only for the shipped model."""
     if args.json:
         save(Path(args.json), data)
-    if not args.model and args.gate is None:  # benchmarks/results/ holds the shipped model's figures only
+    if not getattr(args, "model", None) and args.gate is None:  # benchmarks/results/ holds the shipped model's figures only
         write(name, data)

@@ -19,9 +19,8 @@ import random
 import resource
 import statistics
 import time
-from pathlib import Path
 
-from common import ROOT, save, write
+from common import ROOT, emit, gate_options
 
 from policywarden import Warden
 
@@ -105,9 +104,7 @@ def measure(encoder: bool, gate: float | None = None) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--gate", type=float, help="the encoder gate (POLICYWARDEN_ENCODER_GATE) instead of the model's; "
-                                               "figures go to --json only")
-    ap.add_argument("--json", help="also write the figures to this file")
+    gate_options(ap)
     args = ap.parse_args()
     # The n-gram model alone first: peak memory is per process and only grows.
     alone = measure(encoder=False)
@@ -117,10 +114,7 @@ def main() -> None:
     for k, val in result.items():
         if k != "ngram_only":
             print(f"{k:28} {val}   (n-gram only: {alone.get(k)})")
-    if args.json:
-        save(Path(args.json), result)
-    if args.gate is None:
-        write("speed", result)
+    emit("speed", result, args)
 
 
 if __name__ == "__main__":

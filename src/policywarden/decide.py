@@ -131,6 +131,7 @@ class Decider:
         model_version: str = "",
         windows: int = 1,
         in_context: bool = False,
+        coverage: float | None = None,
     ) -> Verdict:
         decisions: list[CategoryDecision] = []
         hits: list[_Row] = []
@@ -173,6 +174,7 @@ class Decider:
             surface=surface,
             windows=windows,
             in_context=in_context,
+            coverage=coverage,
             reporting=reporting,
         )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -217,10 +216,7 @@ class Warden:
                 )
                 used[i] = True
         return [
-            replace(
-                self.decider.decide(all_scores[i], all_sources[i], surface, self.model_version, counts[i], used[i]),
-                coverage=coverage[i],
-            )
+            self.decider.decide(all_scores[i], all_sources[i], surface, self.model_version, counts[i], used[i], coverage[i])
             for i in range(len(texts))
         ]
 
