@@ -110,7 +110,8 @@ def fleet(stub, tmp_path_factory):
     specs = {
         "main": ({**upstream, "POLICYWARDEN_ENFORCEMENT_CONFIG": str(ladder), "POLICYWARDEN_PROXY_TIMEOUT_S": "1.5"}, None),
         "lowlat": ({**upstream, "POLICYWARDEN_PROXY_STREAM_MODE": "low_latency",
-                    "POLICYWARDEN_PROXY_ON_INPUT_VIOLATION": "refusal", "POLICYWARDEN_PROXY_INPUT_SCOPE": "conversation"}, None),
+                    "POLICYWARDEN_PROXY_ON_INPUT_VIOLATION": "refusal", "POLICYWARDEN_PROXY_INPUT_SCOPE": "conversation",
+                    "POLICYWARDEN_PROXY_UNREAD_TEXT": "reject"}, None),
         "tenants": ({}, _tenants(stub.url)),
         "closed": (failing, None),
         "open": ({**failing, "POLICYWARDEN_PROXY_FAIL_MODE": "open"}, None),
@@ -383,6 +384,34 @@ def test_text_parts_are_screened_and_images_pass_marked_unscreened(fleet):
         {"type": "text", "text": BENIGN}, image]}])
     assert raw.parse().choices[0].message.content == SAFE
     assert raw.headers["x-policywarden-unscreened"] == "image_url"
+
+
+RUSSIAN = "Как приготовить борщ на ужин для всей семьи?"  # the shipped model reads English only
+
+
+def test_text_the_model_cannot_read_is_marked_unscreened_or_rejected(fleet, stub):
+    raw = fleet["main"].client().chat.completions.with_raw_response.create(
+        model="echo", messages=[{"role": "user", "content": RUSSIAN}])
+    assert raw.parse().choices[0].message.content == SAFE
+    assert raw.headers["x-policywarden-unscreened"] == "unread_text"
+    # English with a foreign word or two is read, and is not marked.
+    raw = fleet["main"].client().chat.completions.with_raw_response.create(
+        model="echo", messages=[{"role": "user", "content": "How do I cook борщ for my family tonight?"}])
+    assert "x-policywarden-unscreened" not in raw.headers
+    # The "lowlat" proxy rejects it (POLICYWARDEN_PROXY_UNREAD_TEXT=reject), whichever message it is in.
+    tag = uuid.uuid4().hex[:8]
+    with pytest.raises(openai.BadRequestError) as exc:
+        fleet["lowlat"].client().chat.completions.create(model=f"echo:{tag}", messages=[
+            {"role": "user", "content": RUSSIAN}, {"role": "assistant", "content": "Sure."}, {"role": "user", "content": BENIGN}])
+    err = exc.value.body
+    assert err["code"] == "unsupported_language" and err["param"] == "messages[0]" and "0%" in err["message"]
+    assert exc.value.response.headers["x-policywarden-unscreened"] == "unread_text"
+    assert sent_to_stub(stub, tag) == []
+    # Text with no letters at all (numbers, emoji) is not "unread".
+    assert fleet["lowlat"].client().chat.completions.create(
+        model="echo", messages=[{"role": "user", "content": "2 + 2 = ? 🙂"}]).choices[0].message.content == SAFE
+    counters = httpx.get(fleet["lowlat"].url + "/proxy/stats").json()["counters"]
+    assert counters["unread.input"] >= 1
 
 
 def test_only_the_last_user_turn_is_screened_by_default(fleet):

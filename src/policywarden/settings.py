@@ -100,6 +100,14 @@ class Settings(ReviewSettings):
     proxy_non_text_parts: Literal["forward", "reject"] = Field(
         "forward", description="prompt parts the classifier cannot read (images, audio, files): forward unscreened, or 400"
     )
+    proxy_unread_text: Literal["forward", "reject"] = Field(
+        "forward",
+        description="prompt text the model barely reads (coverage under proxy_min_coverage: mostly a script other than Latin): "
+        "forward it marked X-PolicyWarden-Unscreened: unread_text, or 400",
+    )
+    proxy_min_coverage: float = Field(
+        0.5, ge=0.0, le=1.0, description="share of a prompt's letters the model must read for it to count as screened"
+    )
     proxy_fail_mode: Literal["closed", "open"] = Field(
         "closed", description="classifier or ledger down: closed answers 503; open serves unscreened, logged and counted"
     )

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from ..api.auth import authenticate
 from ..api.errors import ApiError, error_response
 from ..api.moderations import parse_json, read_body
+from ..decide import Verdict
 from ..enforce.standing import Standing
 from ..store.keys import KeyInfo
 from . import answers, replies
@@ -120,7 +121,8 @@ async def _chat(request: Request, proxy: Proxy, key: KeyInfo | None, target: Ups
             return refused
 
     headers = {answers.CLASSIFIER_MS: f"{screened.ms:.2f}"}
-    unscreened = (["input"] if screened.verdicts is None else []) + prompt.non_text
+    unread = _unread(screened.verdicts or [], s.proxy_min_coverage)
+    unscreened = (["input"] if screened.verdicts is None else []) + (["unread_text"] if unread else []) + prompt.non_text
     if unscreened:
         headers["X-PolicyWarden-Unscreened"] = ",".join(unscreened)
     worst = strongest(screened.verdicts or [])
@@ -142,12 +144,27 @@ async def _chat(request: Request, proxy: Proxy, key: KeyInfo | None, target: Ups
         headers["X-PolicyWarden-Input-Action"] = verdict.action
         headers["X-PolicyWarden-Input-Categories"] = ",".join(c.id for c in verdict.hits)
 
+    if unread:
+        stats["unread.input"] += 1
+        if s.proxy_unread_text == "reject":
+            i, coverage = unread[0]
+            return error_response(
+                400, f"'{prompt.params[i]}' is mostly in a script this proxy's classifier does not read "
+                f"({coverage:.0%} of its letters read), so it was not forwarded.",
+                param=prompt.params[i], code="unsupported_language", headers=headers)
+
     context = prompt.asked if s.proxy_answer_context and guard.warden.compliance is not None else None
     asked = answers.Asked(request, proxy, key, body, headers, screened.ms, record_as, external_id, context)
     if stream:
         return await answers.streamed(asked, target, raw)
     response, data = await proxy.upstream.exchange(request, target, "POST", "chat/completions", raw)
     return await answers.whole(asked, response, data)
+
+
+def _unread(verdicts: list[Verdict], min_coverage: float) -> list[tuple[int, float]]:
+    """The prompt texts the model barely reads (a script other than Latin, mostly): their low
+    scores mean "not read", not "benign". Text without letters (numbers, emoji) is not counted."""
+    return [(i, v.coverage) for i, v in enumerate(verdicts) if v.coverage is not None and v.coverage < min_coverage]
 
 
 def _standing_refusal(proxy: Proxy, standing: Standing, prompt: Prompt, stream: bool) -> Response | None:
