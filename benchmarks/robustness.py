@@ -3,7 +3,8 @@
     python benchmarks/robustness.py [--n 300]
 
 Takes held-out violating texts the Warden flags as written, disguises them (upper case,
-leetspeak, spaced-out letters, Cyrillic look-alikes, zero-width characters, buried in the
+leetspeak, spaced-out letters, Cyrillic look-alikes, zero-width characters, small capitals,
+letters in squares, buried in the
 middle of a long benign text, a phone number appended) and reports the share still flagged.
 The same disguises applied to held-out benign texts the Warden passes give the share newly
 flagged. Deterministic for a seed.
@@ -21,6 +22,8 @@ from policywarden.training.records import read_jsonl, written_records
 
 LEET = str.maketrans({"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"})
 CYRILLIC = str.maketrans({"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у"})
+SMALL_CAPITALS = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡxʏᴢ")
+SQUARED = str.maketrans({c: chr(0x1F170 + i) for i, c in enumerate("abcdefghijklmnopqrstuvwxyz")})
 
 
 def _words(text: str, rng: random.Random, share: float, fn) -> str:
@@ -34,6 +37,8 @@ def transforms(filler: list[str]):
         "spaced letters": lambda t, rng: _words(t, rng, 0.3, lambda w: " ".join(w)),
         "Cyrillic look-alikes": lambda t, rng: _words(t, rng, 0.5, lambda w: w.translate(CYRILLIC)),
         "zero-width characters": lambda t, rng: _words(t, rng, 0.5, lambda w: "\u200b".join(w)),
+        "small capitals": lambda t, rng: t.lower().translate(SMALL_CAPITALS),
+        "letters in squares": lambda t, rng: _words(t.lower(), rng, 0.5, lambda w: w.translate(SQUARED)),
         "buried in 300 benign words": lambda t, rng: _bury(t, rng, filler),
         "phone number appended": lambda t, rng: f"{t} Call me on +1 415 555 0134 or mail jo@example.com.",
     }

@@ -61,7 +61,7 @@ def test_a_short_text_is_also_read_without_its_contact_details(warden):
 
 def test_a_verdict_says_how_much_of_the_text_the_model_reads(warden):
     english, russian, disguised, digits = warden.moderate(
-        [BENIGN, "Как приготовить борщ на ужин для всей семьи?", "раураl login page", "12345 67890"]
+        [BENIGN, "Как приготовить борщ на ужин для всей семьи?", "hоw tо lоg in tо my bаnk", "12345 67890"]
     )
     assert english.coverage == 1.0
     assert russian.coverage == 0.0  # not read, so its low scores do not mean benign

@@ -18,7 +18,7 @@ from .decide import Decider, Verdict
 from .policy import DEFAULT_POLICY, Policy, load_policy
 from .text.contacts import without_contacts
 from .text.normalize import normalize
-from .text.script import latin_share
+from .text.script import coverage as read_share
 from .text.windows import sentences, windows
 
 log = logging.getLogger("policywarden")
@@ -137,7 +137,7 @@ class Warden:
     def _scored(
         self, texts: Sequence[str], fine: bool | Sequence[bool]
     ) -> tuple[list[dict[str, float]], list[dict[str, str]], list[int], list[float | None]]:
-        """`scores`, and each text's coverage (the Latin share of its normalised units' letters)."""
+        """`scores`, and each text's coverage (the share of its letters the model reads)."""
         flags = [fine] * len(texts) if isinstance(fine, bool) else list(fine)
         if len(flags) != len(texts):
             raise ValueError(f"fine holds {len(flags)} flags for {len(texts)} texts")
@@ -147,7 +147,7 @@ class Warden:
         coverage: list[float | None] = []
         for text, read_fine in zip(texts, flags):
             units = self.units(text)
-            coverage.append(latin_share(units))
+            coverage.append(read_share(text))
             fine_units = self.fine_units(text, set(units)) if self.fine_margin and read_fine else []
             spans.append((len(parts), len(parts) + len(units) + len(fine_units)))
             parts.extend(units + fine_units)

@@ -22,6 +22,19 @@ _INVISIBLE = dict.fromkeys(
         "\u206e\u206f\u3164\ufeff\uffa0"),
     None,
 )
+# Latin letters dressed up as other characters: small capitals ("ʜᴏᴡ ᴛᴏ"), letters in squares
+# and circles ("🅱🅾🅼🅱", "🅑🅞🅜🅑") and in parentheses ("⒦⒤⒧⒧", which NFKC would spell "(k)(i)(l)(l)").
+# NFKC leaves all but the last alone, and the tokenizer reads them as unknown characters.
+_STYLED_NAME = re.compile(
+    r"^(?:LATIN LETTER SMALL CAPITAL|(?:NEGATIVE )?(?:SQUARED|CIRCLED) LATIN CAPITAL LETTER"
+    r"|PARENTHESIZED LATIN (?:SMALL|CAPITAL) LETTER) ([A-Z])$"
+)
+_STYLED = {
+    cp: m.group(1).lower()
+    for block in ((0x0250, 0x0300), (0x1D00, 0x1D80), (0x2460, 0x2500), (0xA720, 0xA800), (0x1F100, 0x1F200))
+    for cp in range(*block)
+    if (m := _STYLED_NAME.match(unicodedata.name(chr(cp), "")))
+}
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s", "!": "i", "|": "l"})
 _LEET_CHARS = set("0134578@$!|")
 _WORD = re.compile(r"\S+")
@@ -34,13 +47,13 @@ _REPEAT = re.compile(r"(.)\1{2,}")
 _WS = re.compile(r"\s+")
 
 
-def _strip_marks(text: str) -> str:
+def strip_marks(text: str) -> str:
     # Drops accents and stacked combining marks ("Zalgo" text).
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def _fold_token(token: str, latin_text: bool) -> str:
+def fold_token(token: str, latin_text: bool) -> str:
     # Only short tokens are cached: a cache of long ones would hold user text and memory.
     return _fold_cached(token, latin_text) if len(token) <= 40 else _fold(token, latin_text)
 
@@ -86,15 +99,26 @@ def _join_spaced(m: re.Match[str]) -> str:
     return segment(_SEP.sub("", m.group(0)))
 
 
+def unstyle(text: str) -> str:
+    """The characters of `text` as letters: styled letters plain, NFKC, invisible characters
+    removed, accents stripped, case folded."""
+    if not text.isascii():
+        text = text.translate(_STYLED)
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf" or ch in "\n\t")
+    return strip_marks(text).casefold()
+
+
+def latin_majority(letters: list[str]) -> bool:
+    """Whether most of these letters are Latin (ASCII once accents are stripped)."""
+    return sum(ch.isascii() for ch in letters) * 2 >= len(letters)
+
+
 def normalize(text: str) -> str:
     """Return the scoring form of `text`: NFKC, invisible characters removed, case and accents
     folded, homoglyphs and leetspeak undone, spaced-out words joined, runs of one character shortened."""
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf" or ch in "\n\t")
-    text = _strip_marks(text).casefold()
-    text = _SPACED.sub(_join_spaced, text)
-    letters = [ch for ch in text if ch.isalpha()]
-    latin_text = sum(ch.isascii() for ch in letters) * 2 >= len(letters)
-    text = _WORD.sub(lambda m: _fold_token(m.group(0), latin_text), text)
+    text = _SPACED.sub(_join_spaced, unstyle(text))
+    latin_text = latin_majority([ch for ch in text if ch.isalpha()])
+    text = _WORD.sub(lambda m: fold_token(m.group(0), latin_text), text)
     text = _REPEAT.sub(r"\1\1", text)
     return _WS.sub(" ", text).strip()

@@ -1,26 +1,46 @@
 """How much of a text the classifier can read.
 
-The shipped models read English: text in other scripts passes normalisation unchanged and gets
-scores near zero, which would read as "benign" when it means "not read". A verdict therefore
-carries the share of the text's letters that are Latin once normalised (look-alike letters
-folded, accents stripped), so an operator can route the rest to another reviewer or backend.
+The shipped models read English: text in other scripts gets scores near zero, which would read
+as "benign" when it means "not read". A verdict therefore carries the share of the text's letters
+the model reads: Latin letters (accents stripped), and look-alike Cyrillic or Greek letters that
+normalisation folds into an English word ("bоmb" with a Cyrillic "о").
+
+Counted on the text before folding, not after: normalisation transliterates a token that mixes
+scripts, so "我想知道怎么制作bomb" would read as pinyin and count as Latin, and one Latin letter in
+each Russian word would turn the whole text "Latin". A mixed token's other letters count as read
+only when the folded token is a known English word.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+
+from .normalize import fold_token, latin_majority, unstyle
+from .segment import known
+
+_TOKEN = re.compile(r"\S+")
+_NOT_LETTER = re.compile(r"[^a-z]+")
 
 
-def latin_share(normalised: Iterable[str]) -> float | None:
-    """Share of the letters in these normalised pieces that are Latin; None without letters."""
-    letters = latin = 0
-    for piece in normalised:
-        if piece.isascii():  # the common case, counted without a loop in Python over characters
-            n = sum(map(str.isalpha, piece))
-            letters, latin = letters + n, latin + n
+def coverage(text: str) -> float | None:
+    """Share of the letters in `text` that the model reads; None without letters."""
+    if text.isascii():  # the common case: every letter is Latin
+        return 1.0 if any(map(str.isalpha, text)) else None
+    text = unstyle(text)
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return None
+    latin_text = latin_majority(letters)
+    read = 0
+    for token in _TOKEN.findall(text):
+        ascii_letters = sum(ch.isascii() and ch.isalpha() for ch in token)
+        if token.isascii():
+            read += ascii_letters
             continue
-        for ch in piece:
-            if ch.isalpha():
-                letters += 1
-                latin += ch.isascii()
-    return round(latin / letters, 3) if letters else None
+        folded = fold_token(token, latin_text)
+        core = _NOT_LETTER.sub("", folded)
+        if folded != token and core and known(core):
+            read += sum(map(str.isalpha, token))
+        else:
+            read += ascii_letters
+    return round(read / len(letters), 3)
