@@ -3,9 +3,9 @@
     python benchmarks/robustness.py [--n 300]
 
 Takes held-out violating texts the Warden flags as written, disguises them (upper case,
-leetspeak, spaced-out letters, Cyrillic look-alikes, zero-width characters, small capitals,
-letters in squares, buried in the
-middle of a long benign text, a phone number appended) and reports the share still flagged.
+leetspeak, spaced-out letters with and without leetspeak, Cyrillic look-alikes, zero-width
+characters, small capitals, letters in squares, buried in the middle of a long benign text, a
+phone number appended) and reports the share still flagged.
 The same disguises applied to held-out benign texts the Warden passes give the share newly
 flagged. Deterministic for a seed.
 """
@@ -35,6 +35,7 @@ def transforms(filler: list[str]):
         "upper case": lambda t, rng: t.upper(),
         "leetspeak": lambda t, rng: _words(t, rng, 0.5, lambda w: w.translate(LEET)),
         "spaced letters": lambda t, rng: _words(t, rng, 0.3, lambda w: " ".join(w)),
+        "spaced leetspeak": lambda t, rng: _words(t, rng, 0.3, lambda w: " ".join(w.translate(LEET))),
         "Cyrillic look-alikes": lambda t, rng: _words(t, rng, 0.5, lambda w: w.translate(CYRILLIC)),
         "zero-width characters": lambda t, rng: _words(t, rng, 0.5, lambda w: "\u200b".join(w)),
         "small capitals": lambda t, rng: t.lower().translate(SMALL_CAPITALS),

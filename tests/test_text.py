@@ -36,6 +36,13 @@ from policywarden.text.windows import windows
         ("t h e r a p i s t", "therapist"),  # a word itself stays whole ("the rapist" is not sought)
         ("x y z", "xyz"),  # never split into stray letters
         ("T o r t u r i n g animals", "torturing animals"),  # an inflection the list lacks, not "tor turing"
+        ("h o w t o b u y f e n t a n y l", "how to buy fentanyl"),  # split around a word the list lacks
+        ("n o o n e can stop me", "no one can stop me"),  # two words, not a stretched "none"
+        ("m a k e a b 0 m b", "make a bomb"),  # leetspeak digits inside a spaced run
+        ("h 0 w t 0 k 1 l l", "how to kill"),
+        ("k і l l  a l l", "kill all"),  # a Cyrillic і in a spaced run
+        ("a 4 x 4 truck", "a 4 x 4 truck"),  # numbers are not a disguised word
+        ("1 3 5 7", "1 3 5 7"),
         ("b̷̡o̶m̸b", "bomb"),  # stacked combining marks
         ("ʜᴏᴡ ᴛᴏ ᴍᴀᴋᴇ ᴀ ʙᴏᴍʙ", "how to make a bomb"),  # small capitals
         ("🅷🅾🆆 🆃🅾 🅺🅸🅻🅻", "how to kill"),  # letters in squares

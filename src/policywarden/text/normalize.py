@@ -41,7 +41,8 @@ _WORD = re.compile(r"\S+")
 # "k i l l", "k.i.l.l", "k-i-l-l", "k  i  l  l", "k~i~l~l": three or more single letters joined
 # by a run of spaces or tabs (not line breaks) or one mark. Not "/", ",", ":" or a mark with spaces, which join
 # ordinary text: "a p/e ratio", "a, b, c", "u. s. city".
-_SPACED = re.compile(r"\b(?:[^\W\d_](?:[ \t]{1,3}|[.\-_*~+])){2,}[^\W\d_]\b")
+# Leetspeak digits count as letters in a run ("m a k e a b 0 m b").
+_SPACED = re.compile(r"\b(?:(?:[^\W\d_]|[0134578])(?:[ \t]{1,3}|[.\-_*~+])){2,}(?:[^\W\d_]|[0134578])\b")
 _SEP = re.compile(r"[ \t.\-_*~+]")
 _REPEAT = re.compile(r"(.)\1{2,}")
 _WS = re.compile(r"\s+")
@@ -96,7 +97,15 @@ def _is_confusable(ch: str) -> bool:
 def _join_spaced(m: re.Match[str]) -> str:
     # Joined, a run loses its word boundaries: "i k i l l" and "m a k e a" have a one-letter word
     # in them, "h o w t o" two spaced words. The segmenter puts the boundaries back.
-    return segment(_SEP.sub("", m.group(0)))
+    run = _SEP.sub("", m.group(0))
+    letters = sum(map(str.isalpha, run))
+    if letters < len(run) and (letters < 3 or (len(run) - letters) * 2 > letters):
+        return m.group(0)  # numbers ("1 3 5", "4 x 4", "8 a.m."), not a word in leetspeak
+    run = run.translate(_LEET)
+    if not run.isascii():  # look-alike letters in a Latin run ("k і l l", Cyrillic і)
+        folded = run.translate(_HOMOGLYPHS)
+        run = folded if folded.isascii() else run
+    return segment(run)
 
 
 def unstyle(text: str) -> str:

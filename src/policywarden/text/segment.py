@@ -17,6 +17,7 @@ from importlib.resources import files
 _REPEAT2 = re.compile(r"(.)\1{2,}")  # three or more of a letter -> two
 _REPEAT1 = re.compile(r"(.)\1+")  # two or more -> one
 _MAX_RUN = 80  # longer runs are joined as they are
+_STRAY_LETTER = 8.0
 
 
 @cache
@@ -27,7 +28,9 @@ def _costs() -> tuple[dict[str, float], int, frozenset[str]]:
     log_n = math.log(len(words))
     costs: dict[str, float] = {}
     for rank, word in enumerate(words):
-        costs.setdefault(word, math.log((rank + 1) * log_n))
+        # A letter on its own other than "a" and "i" is rarely a word in running text, though
+        # the list ranks the letters high: "met h" is not a reading of "meth".
+        costs.setdefault(word, math.log((rank + 1) * log_n) + (_STRAY_LETTER if len(word) == 1 and word not in "ai" else 0.0))
     prefixes = frozenset(w[:k] for w in costs for k in range(1, len(w) + 1))
     return costs, max(map(len, costs)), prefixes
 
@@ -62,37 +65,60 @@ def known(word: str) -> bool:
     return _cost(word, _costs()[0]) is not None
 
 
+# A piece not in the list (a name, a drug, a typo) costs this much plus this much a letter: more
+# a letter than common words, so that "howtobuyfentanyl" splits around the one it lacks, and less
+# than stray letters, so that "xyz" stays whole.
+_UNKNOWN_COST, _UNKNOWN_PER_LETTER = 4.0, 3.5
+_UNKNOWN_MIN = 4  # shorter ones would take the end of a word the list lacks: "met h" for "meth"
+_SQUEEZE_COST = 5.0  # reading a stretched word ("b o o o r i n g") as the word
+
+
 # Runs recur: every overlapping window of a text repeats its runs, and so do attacks.
 @lru_cache(maxsize=4096)
 def segment(run: str) -> str:
     """`run` (lower-case letters) as space-separated words; unchanged when it is a word itself,
-    when no split into known words exists (a name, say), or when it is very long."""
-    costs, longest, prefixes = _costs()
+    when it splits into nothing better (a name, say), or when it is very long."""
+    costs, _, _ = _costs()
     if len(run) > _MAX_RUN or _cost(run, costs) is not None:
         return run
-    # A stretched word ("b o o o r i n g") is read as the word, not split ("boo ring").
+    cost, words = _split(run)
+    # A stretched word ("b o o o r i n g") is read as the word, not split ("boo ring"), unless the
+    # split is nearly as likely: "n o o n e" is "no one", "h e e a t s" "he eats".
     for squeezed in (_REPEAT2.sub(r"\1\1", run), _REPEAT1.sub(r"\1", run)):
-        if _cost(squeezed, costs) is not None:
+        if squeezed != run and (c := _cost(squeezed, costs)) is not None and c + _SQUEEZE_COST < cost:
             return squeezed
+    return " ".join(words)
+
+
+def _split(run: str) -> tuple[float, list[str]]:
+    """The cheapest split of `run` into known words and unknown pieces, and its cost. Of equal
+    splits, the one whose pieces start first; a known word before an unknown piece."""
+    costs, longest, prefixes = _costs()
     n = len(run)
     best = [0.0] + [math.inf] * n
     start = [0] * (n + 1)
-    # Forward from each reachable start; the first start reaching an end at its least cost wins
-    # ties, as in a search backward from each end.
-    for begin in range(n):
-        if math.isinf(best[begin]):
-            continue
-        for end in range(begin + 1, min(n, begin + longest + 4) + 1):
-            if end - begin > _DEAD_END and run[begin : end - _DEAD_END] not in prefixes:
+    # An unknown piece (at least _UNKNOWN_MIN letters) ending at i is cheapest from the start
+    # j <= i - _UNKNOWN_MIN with the least best[j] - PER_LETTER * j: kept as a running minimum.
+    lowest, lowest_at = math.inf, 0
+    for i in range(n + 1):
+        j = i - _UNKNOWN_MIN
+        if j >= 0 and best[j] - _UNKNOWN_PER_LETTER * j < lowest:
+            lowest, lowest_at = best[j] - _UNKNOWN_PER_LETTER * j, j
+        unknown = lowest + _UNKNOWN_COST + _UNKNOWN_PER_LETTER * i
+        if unknown < best[i]:
+            best[i], start[i] = unknown, lowest_at
+        if i == n:
+            break
+        # best[i] is final: every piece ending here starts before it.
+        for end in range(i + 1, min(n, i + longest + 4) + 1):
+            if end - i > _DEAD_END and run[i : end - _DEAD_END] not in prefixes:
                 break
-            cost = _cost(run[begin:end], costs)
-            if cost is not None and best[begin] + cost < best[end]:
-                best[end], start[end] = best[begin] + cost, begin
-    if math.isinf(best[n]):
-        return run
+            cost = _cost(run[i:end], costs)
+            if cost is not None and best[i] + cost < best[end]:
+                best[end], start[end] = best[i] + cost, i
     words = []
     end = n
     while end:
         words.append(run[start[end]:end])
         end = start[end]
-    return " ".join(reversed(words))
+    return best[n], words[::-1]
