@@ -106,7 +106,8 @@ def fleet(stub, tmp_path_factory):
     upstream = {"POLICYWARDEN_PROXY_UPSTREAM_URL": stub.url + "/v1", "POLICYWARDEN_PROXY_UPSTREAM_KEY": "sk-upstream"}
     ladder = tmp_path_factory.mktemp("config") / "enforcement.yaml"
     ladder.write_text("human_review: []\nladder:\n  - {at: 1, action: suspend, duration: 1h}\n")
-    failing = {**upstream, "POLICYWARDEN_PROXY_CLASSIFIER_TIMEOUT_S": "0.000001", "POLICYWARDEN_PROXY_LEDGER_TIMEOUT_S": "0.000001"}
+    failing = {**upstream, "POLICYWARDEN_PROXY_CLASSIFIER_TIMEOUT_S": "0.000001", "POLICYWARDEN_PROXY_CLASSIFIER_MS_PER_KCHAR": "0",
+               "POLICYWARDEN_PROXY_LEDGER_TIMEOUT_S": "0.000001"}
     specs = {
         "main": ({**upstream, "POLICYWARDEN_ENFORCEMENT_CONFIG": str(ladder), "POLICYWARDEN_PROXY_TIMEOUT_S": "1.5"}, None),
         "lowlat": ({**upstream, "POLICYWARDEN_PROXY_STREAM_MODE": "low_latency",

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
+from collections import Counter
 from pathlib import Path
 
+import anyio
 import pytest
 
 from policywarden.api.errors import ApiError
 from policywarden.proxy.config import ProxyConfigError, load_upstreams
+from policywarden.proxy.guard import Guard, Unavailable
 from policywarden.proxy.screen import end_user_id, message_tracks, read_prompt
 from policywarden.proxy.sse import Decoder, EventTooLarge
 from policywarden.proxy.stream import Windows
@@ -285,3 +289,24 @@ def test_every_proxy_setting_is_documented():
     missing = [name for name in Settings.model_fields
                if name.startswith("proxy_") and f"`POLICYWARDEN_{name.upper()}`" not in doc]
     assert missing == []
+
+
+class _SlowWarden:
+    """Takes 0.3 s whatever the text: stands in for a long prompt being scored."""
+
+    def moderate(self, texts, surface, context=None):
+        time.sleep(0.3)
+        return []
+
+
+@pytest.mark.parametrize(("ms_per_kchar", "screened"), [(200.0, True), (0.0, False)])
+def test_the_classifier_gets_longer_for_longer_texts(ms_per_kchar, screened):
+    settings = Settings(proxy_classifier_timeout_s=0.05, proxy_classifier_ms_per_kchar=ms_per_kchar)
+    guard = Guard(settings, _SlowWarden(), None, Counter())
+    long_prompt = "word " * 1000  # 5,000 characters: 0.05 s + 1 s at 200 ms per 1,000
+    assert guard.classifier_timeout([long_prompt]) == pytest.approx(0.05 + ms_per_kchar * 5 / 1000)
+    if screened:
+        assert anyio.run(guard.classify, [long_prompt], "input").verdicts == []
+    else:
+        with pytest.raises(Unavailable):  # fail-closed
+            anyio.run(guard.classify, [long_prompt], "input")

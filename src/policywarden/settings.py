@@ -115,7 +115,11 @@ class Settings(ReviewSettings):
     proxy_timeout_s: float = Field(
         300.0, gt=0, description="longest wait for a non-streaming answer, or between two events of a stream"
     )
-    proxy_classifier_timeout_s: float = Field(5.0, gt=0, description="longest wait for the classifier")
+    proxy_classifier_timeout_s: float = Field(5.0, gt=0, description="longest wait for the classifier on a short text")
+    proxy_classifier_ms_per_kchar: float = Field(
+        200.0, ge=0, description="added to the classifier's timeout for every 1,000 characters screened: long texts take "
+        "longer to score (about 50 ms per 1,000 characters on two idle cores)"
+    )
     proxy_ledger_timeout_s: float = Field(5.0, gt=0, description="longest wait for a standing check or a record")
     proxy_max_connections: int = Field(100, ge=1, description="pooled upstream connections per worker")
     proxy_max_concurrent: int = Field(256, ge=1, description="requests in flight per worker; beyond it, 503 with Retry-After")

@@ -82,13 +82,20 @@ class Guard:
         log.error("%s %s: fail-closed, answering 503", dependency, what)
         raise Unavailable(dependency) from None
 
+    def classifier_timeout(self, texts: Sequence[str], context: str | None = None) -> float:
+        """Seconds to wait for the classifier on these texts. Scoring takes time in proportion
+        to length: with one fixed timeout a long prompt would always time out, and so be refused
+        (fail-closed) or forwarded unscreened (fail-open)."""
+        chars = sum(map(len, texts)) + len(context or "")
+        return self.settings.proxy_classifier_timeout_s + self.settings.proxy_classifier_ms_per_kchar * chars / 1e6
+
     async def classify(self, texts: list[str], surface: str, context: str | None = None) -> Screened:
         """Verdicts for texts; `context` is the prompt that answers (surface "output") reply to."""
         if not texts:
             return Screened([], 0.0)
         started = time.perf_counter()
         try:
-            verdicts = await self._call(self.settings.proxy_classifier_timeout_s, self.warden.moderate, texts, surface, context)
+            verdicts = await self._call(self.classifier_timeout(texts, context), self.warden.moderate, texts, surface, context)
         except Exception as exc:  # noqa: BLE001 - any classifier failure goes through the fail policy
             self._failed("classifier", exc)
             return Screened(None, (time.perf_counter() - started) * 1000)
