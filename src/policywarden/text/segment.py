@@ -16,7 +16,7 @@ from importlib.resources import files
 
 _REPEAT2 = re.compile(r"(.)\1{2,}")  # three or more of a letter -> two
 _REPEAT1 = re.compile(r"(.)\1+")  # two or more -> one
-_MAX_RUN = 80  # longer runs are joined as they are
+_MAX_RUN = 400  # longer runs are joined as they are (the search is linear in the run, but a cache entry is not free)
 _STRAY_LETTER = 8.0
 
 
@@ -47,7 +47,7 @@ _DEAD_END = max(map(len, _SUFFIXES)) + 2
 
 def _cost(piece: str, costs: dict[str, float]) -> float | None:
     cost = costs.get(piece)
-    if cost is not None:
+    if cost is not None or not piece.endswith(_SUFFIXES):
         return cost
     for suffix in _SUFFIXES:
         stem = piece[: -len(suffix)]
