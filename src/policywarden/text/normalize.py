@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from anyascii import anyascii
 
-from policywarden.text.segment import segment
+from policywarden.text.segment import known_words, segment
 
 # Invisible characters used to split words so filters miss them (Unicode "Cf" covers most;
 # these are listed for speed and for the few that are not Cf).
@@ -94,14 +94,29 @@ def _is_confusable(ch: str) -> bool:
     return ch in _CONFUSABLE
 
 
+def _leet_word(run: str, words: str) -> bool:
+    """Whether a word of `words` (the split of `run` with its digits read as letters) has at
+    least four letters and a digit of `run` among them."""
+    at = 0
+    for word in words.split():
+        if len(word) >= 4 and not run[at : at + len(word)].isalpha():
+            return True
+        at += len(word)
+    return False
+
+
 def _join_spaced(m: re.Match[str]) -> str:
     # Joined, a run loses its word boundaries: "i k i l l" and "m a k e a" have a one-letter word
     # in them, "h o w t o" two spaced words. The segmenter puts the boundaries back.
     run = _SEP.sub("", m.group(0))
-    letters = sum(map(str.isalpha, run))
-    if letters < len(run) and (letters < 3 or (len(run) - letters) * 2 > letters):
-        return m.group(0)  # numbers ("1 3 5", "4 x 4", "8 a.m."), not a word in leetspeak
-    run = run.translate(_LEET)
+    if not run.isalpha():
+        # Digits read as letters only where they make known words, one of at least four letters
+        # with a digit in it ("5 u 1 c 1 d 3", "k 1 l l"); not in numbers, times and sizes
+        # ("1 3 5", "4 x 4" is not "a ax a", "8 a.m.", "a 5'6").
+        words = known_words(run.translate(_LEET)) if len(run) >= 4 and sum(map(str.isalpha, run)) >= 2 else None
+        if words is None or not _leet_word(run, words):
+            return m.group(0)
+        return words
     if not run.isascii():  # look-alike letters in a Latin run ("k і l l", Cyrillic і)
         folded = run.translate(_HOMOGLYPHS)
         run = folded if folded.isascii() else run

@@ -90,6 +90,17 @@ def segment(run: str) -> str:
     return " ".join(words)
 
 
+def known_words(run: str) -> str | None:
+    """`run` split as `segment` splits it, where every piece is a known word; else None."""
+    costs = _costs()[0]
+    if _cost(run, costs) is not None:
+        return run
+    if len(run) > _MAX_RUN:
+        return None
+    words = segment(run).split()
+    return " ".join(words) if all(_cost(w, costs) is not None for w in words) else None
+
+
 def _split(run: str) -> tuple[float, list[str]]:
     """The cheapest split of `run` into known words and unknown pieces, and its cost. Of equal
     splits, the one whose pieces start first; a known word before an unknown piece."""
