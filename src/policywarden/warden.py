@@ -17,6 +17,7 @@ from .context import in_context
 from .decide import Decider, Verdict
 from .policy import DEFAULT_POLICY, Policy, load_policy
 from .text.contacts import without_contacts
+from .text.encodings import reveal
 from .text.normalize import normalize
 from .text.script import coverage as read_share
 from .text.windows import sentences, windows
@@ -92,8 +93,11 @@ class Warden:
 
         A bag-of-n-grams model dilutes one bad sentence inside a long benign text, so a text of
         several sentences is scored sentence by sentence as well as in overlapping windows, and
-        a moderately long text also as a whole, for signals spread across it.
+        a moderately long text also as a whole, for signals spread across it. Text hidden in it
+        as base64, ROT13 or written backwards is read decoded, as a chat model would read it
+        (`text.encodings`).
         """
+        text = reveal(text)  # base64, ROT13 or reversed payloads decoded in place
         pieces = windows(text, self.window_words, self.window_overlap)
         short = len(pieces) == 1
         if not short and len(text.split()) <= self.whole_text_words:
@@ -120,6 +124,7 @@ class Warden:
         """
         if len(text.split()) <= self.window_words:
             return []
+        text = reveal(text)
         size = self.fine_window_words
         return [u for u in dict.fromkeys(normalize(p) for p in windows(text, size, size // 2)) if u not in skip]
 

@@ -60,6 +60,7 @@ def _cost(piece: str, costs: dict[str, float]) -> float | None:
     return None
 
 
+@lru_cache(maxsize=16384)  # words recur from text to text: most lookups are one hit here
 def known(word: str) -> bool:
     """Whether `word` (lower case) is in the word list, or an inflection of a word in it."""
     return _cost(word, _costs()[0]) is not None
