@@ -97,7 +97,7 @@ class Warden:
         as base64, ROT13 or written backwards is read decoded, as a chat model would read it
         (`text.encodings`).
         """
-        text = reveal(text)  # base64, ROT13 or reversed payloads decoded in place
+        text, payloads = reveal(text)  # base64, ROT13 or reversed payloads decoded
         pieces = windows(text, self.window_words, self.window_overlap)
         short = len(pieces) == 1
         if not short and len(text.split()) <= self.whole_text_words:
@@ -111,6 +111,8 @@ class Warden:
             bare = without_contacts(text)
             if bare != text and bare:
                 pieces.append(bare)
+        for payload in payloads:
+            pieces.extend(windows(payload, self.window_words, self.window_overlap))
         return list(dict.fromkeys(normalize(p) for p in pieces))
 
     def fine_units(self, text: str, skip: Collection[str] = ()) -> list[str]:
@@ -124,7 +126,7 @@ class Warden:
         """
         if len(text.split()) <= self.window_words:
             return []
-        text = reveal(text)
+        text = reveal(text)[0]
         size = self.fine_window_words
         return [u for u in dict.fromkeys(normalize(p) for p in windows(text, size, size // 2)) if u not in skip]
 
