@@ -10,8 +10,9 @@ base64 decoded in place.
 Base64 is found by its alphabet and length and decoded where it gives English text. ROT13 and
 reversal leave no mark of their own: a stretch of text (a line, a sentence, or what follows a
 colon) of at least three words that are mostly not English words is tried in each, and decoded
-where the result is mostly English words. English text is never transformed, so it costs a
-word lookup per word and nothing more. Pure: no I/O.
+where the result has far more English words (words of one or two letters do not count).
+English text is never transformed, so it costs a word lookup per word and nothing more.
+Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ _MAX_PAYLOADS = 8  # per text: a flood of blobs gets no more decoding than a few
 _MAX_BLOB = 20_000  # characters of base64 decoded at most per blob
 _MIN_WORDS = 3
 _UNREAD_BELOW = 0.4  # a stretch is tried when under this share of its words are English
-_READ_FROM = 0.5  # and a transform kept when at least this share of its words are (slang and slurs are not listed)
+# and a transform kept when at least this share of its words are, and this much more than before
+# (slang and slurs are not listed words: "lowkey called that f****t a f****t" has two in five)
+_READ_FROM, _GAIN = 0.4, 0.3
 
 
 def reveal(text: str) -> tuple[str, list[str]]:
@@ -58,17 +61,21 @@ def reveal(text: str) -> tuple[str, list[str]]:
             break
         raw = m.group(0)
         words = _WORD.findall(raw.lower())
-        if len(words) < _MIN_WORDS or _english_share(words) >= _UNREAD_BELOW:
+        share = _english_share(words)
+        if len(words) < _MIN_WORDS or sum(len(w) >= 3 for w in words) < 2 or share >= _UNREAD_BELOW:
             continue
         for plain in (codecs.encode(raw, "rot13"), raw[::-1], " ".join(w[::-1] for w in raw.split())):
-            if _english_share(_WORD.findall(plain.lower())) >= _READ_FROM:
+            if _english_share(_WORD.findall(plain.lower())) >= max(_READ_FROM, share + _GAIN):
                 payloads.append(plain.strip())
                 break
     return text, payloads
 
 
 def _english_share(words: list[str]) -> float:
-    return sum(map(known, words)) / len(words) if words else 0.0
+    # Words of one or two letters say little: the list holds every letter and many fragments
+    # ("th", "oc"), and ROT13 of "n" is "a".
+    longer = [w for w in words if len(w) >= 3]
+    return sum(map(known, longer)) / len(longer) if len(longer) >= 2 else 0.0
 
 
 def _base64(blob: str) -> str | None:
