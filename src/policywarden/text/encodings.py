@@ -56,18 +56,27 @@ def reveal(text: str) -> tuple[str, list[str]]:
 
     text = _BASE64.sub(blob, text)
 
+    # The stretches each way decodes, in order: a message of several sentences is one payload,
+    # read whole as well as sentence by sentence.
+    decoded: dict[int, list[str]] = {}
     for m in _STRETCH.finditer(text):
-        if len(payloads) >= _MAX_PAYLOADS:
+        if sum(map(len, decoded.values())) >= _MAX_PAYLOADS:
             break
         raw = m.group(0)
         words = _WORD.findall(raw.lower())
         share = _english_share(words)
         if len(words) < _MIN_WORDS or sum(len(w) >= 3 for w in words) < 2 or share >= _UNREAD_BELOW:
             continue
-        for plain in (codecs.encode(raw, "rot13"), raw[::-1], " ".join(w[::-1] for w in raw.split())):
+        for way, plain in enumerate((codecs.encode(raw, "rot13"), raw[::-1], " ".join(w[::-1] for w in raw.split()))):
             if _english_share(_WORD.findall(plain.lower())) >= max(_READ_FROM, share + _GAIN):
-                payloads.append(plain.strip())
+                decoded.setdefault(way, []).append(plain.strip())
                 break
+    for way, stretches in decoded.items():
+        if way == 1:  # a text written backwards has its last sentence first
+            stretches.reverse()
+        payloads.append(" ".join(stretches))
+        if len(stretches) > 1:
+            payloads.extend(stretches)
     return text, payloads
 
 
