@@ -8,9 +8,10 @@ jailbreak whatever it says (the shipped model flagged half of the benign texts s
 base64 decoded in place.
 
 Base64 is found by its alphabet and length and decoded where it gives English text. ROT13 and
-reversal leave no mark of their own: a stretch of text (a line, a sentence, or what follows a
-colon) of at least three words that are mostly not English words is tried in each, and decoded
-where the result has far more English words (words of one or two letters do not count).
+reversal leave no mark of their own: a stretch of text (a line, a sentence, what follows a
+colon or comma, a quotation) of at least three words that are mostly not English words is
+tried in each, and decoded where the result has far more English words (words of one or two
+letters do not count).
 English text is never transformed, so it costs a word lookup per word and nothing more.
 Pure: no I/O.
 """
@@ -24,17 +25,18 @@ import re
 
 from .segment import known
 
-# At least 16 characters of the base64 alphabet (standard or URL-safe), padded to a multiple of 4.
-_BASE64 = re.compile(r"(?<![\w+/=-])(?:[A-Za-z0-9+/_-]{4}){4,}(?:[A-Za-z0-9+/_-]{2}==|[A-Za-z0-9+/_-]{3}=)?(?![\w+/=-])")
-_STRETCH = re.compile(r"[^.!?:;\n]+")  # what a payload sits in: a line, a sentence, the rest after a colon
+# At least 16 characters of the base64 alphabet (standard or URL-safe), padded or not.
+_BASE64 = re.compile(r"(?<![A-Za-z0-9+/_-])(?:[A-Za-z0-9+/_-]{4}){4,}(?:[A-Za-z0-9+/_-]{2,3}={0,2})?(?![A-Za-z0-9+/=_-])")
+# What a payload sits in: a line, a sentence, what follows a colon or comma, a quotation.
+_STRETCH = re.compile(r"[^.!?:;,\n\"“”()\[\]{}]+")
 _WORD = re.compile(r"[^\W\d_]+")
-_MAX_PAYLOADS = 8  # per text: a flood of blobs gets no more decoding than a few
-_MAX_BLOB = 20_000  # characters of base64 decoded at most per blob
+_MAX_PAYLOADS = 8  # payloads scored on their own, per text
 _MIN_WORDS = 3
 _UNREAD_BELOW = 0.4  # a stretch is tried when under this share of its words are English
 # and a transform kept when at least this share of its words are, and this much more than before
 # (slang and slurs are not listed words: "lowkey called that f****t a f****t" has two in five)
 _READ_FROM, _GAIN = 0.4, 0.3
+_SENTENCES_UP_TO = 2_000  # characters of a decoded message also read sentence by sentence
 
 
 def reveal(text: str) -> tuple[str, list[str]]:
@@ -42,41 +44,45 @@ def reveal(text: str) -> tuple[str, list[str]]:
     reversed) decoded on its own; `(text, [])`, usually.
 
     A payload is a request in itself, and the instruction to decode it would dilute it. Base64
-    is also decoded in place, since its letters alone read as a jailbreak to the shipped models;
-    ROT13 and reversed text are not, since "Respond to this ROT13 message:" before plain text
-    reads as one too (measured on benign texts: 0.3% flagged left encoded, 2.7% decoded in place)."""
+    is also decoded in place (every blob: decoded text is shorter), since its letters alone
+    read as a jailbreak to the shipped models; ROT13 and reversed text are not, since "Respond
+    to this ROT13 message:" before plain text reads as one too (measured on benign texts: 0.3%
+    flagged left encoded, 2.7% decoded in place)."""
     payloads: list[str] = []
 
     def blob(m: re.Match[str]) -> str:
-        plain = _base64(m.group(0)) if len(payloads) < _MAX_PAYLOADS else None
+        plain = _base64(m.group(0))
         if plain is None:
             return m.group(0)
-        payloads.append(plain)
+        if len(payloads) < _MAX_PAYLOADS:
+            payloads.append(plain)
         return plain
 
     text = _BASE64.sub(blob, text)
 
     # The stretches each way decodes, in order: a message of several sentences is one payload,
-    # read whole as well as sentence by sentence.
+    # read whole as well as (when short) sentence by sentence.
     decoded: dict[int, list[str]] = {}
     for m in _STRETCH.finditer(text):
-        if sum(map(len, decoded.values())) >= _MAX_PAYLOADS:
-            break
         raw = m.group(0)
         words = _WORD.findall(raw.lower())
         share = _english_share(words)
         if len(words) < _MIN_WORDS or sum(len(w) >= 3 for w in words) < 2 or share >= _UNREAD_BELOW:
             continue
-        for way, plain in enumerate((codecs.encode(raw, "rot13"), raw[::-1], " ".join(w[::-1] for w in raw.split()))):
+        for way, plain in enumerate((codecs.encode(raw, "rot13"), raw[::-1])):
             if _english_share(_WORD.findall(plain.lower())) >= max(_READ_FROM, share + _GAIN):
                 decoded.setdefault(way, []).append(plain.strip())
                 break
     for way, stretches in decoded.items():
-        if way == 1:  # a text written backwards has its last sentence first
-            stretches.reverse()
-        payloads.append(" ".join(stretches))
-        if len(stretches) > 1:
-            payloads.extend(stretches)
+        if way == 1:
+            # Written backwards: the whole text (its last sentence first) or each word (its words
+            # in order) give the same words; both readings are scored.
+            payloads.append(" ".join(reversed(stretches)))
+            payloads.append(" ".join(" ".join(s.split()[::-1]) for s in stretches))
+        else:
+            payloads.append(" ".join(stretches))
+        if len(stretches) > 1 and sum(map(len, stretches)) <= _SENTENCES_UP_TO:
+            payloads.extend(stretches[: _MAX_PAYLOADS])
     return text, payloads
 
 
@@ -87,17 +93,21 @@ def _english_share(words: list[str]) -> float:
     return sum(map(known, longer)) / len(longer) if len(longer) >= 2 else 0.0
 
 
-def _base64(blob: str) -> str | None:
-    if len(blob) > _MAX_BLOB:
-        return None
+def _base64(blob: str, nested: bool = False) -> str | None:
+    """The English text a blob encodes (once more if it encodes base64), or None. Keys, hashes
+    and images decode to bytes that are not UTF-8, or to symbols and fragments: only printable
+    English (the language the models read) is kept, allowing a stray control character or bad
+    byte."""
+    body = blob.rstrip("=").replace("-", "+").replace("_", "/")
     try:
-        raw = base64.b64decode(blob.replace("-", "+").replace("_", "/"), validate=True)
-        decoded = raw.decode("utf-8")
-    except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError
+        raw = base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
+    except (binascii.Error, ValueError):
         return None
-    # Keys, hashes and images decode to bytes that are not UTF-8, or to symbols and fragments:
-    # only printable English (the language the models read) is kept.
-    if not all(ch.isprintable() or ch in "\n\r\t" for ch in decoded):
+    decoded = raw.decode("utf-8", "replace")
+    readable = "".join(ch for ch in decoded if ch.isprintable() or ch in "\n\t")
+    if len(readable) < 0.95 * len(decoded):
         return None
-    words = _WORD.findall(decoded.lower())
-    return decoded if len(words) >= 2 and _english_share(words) >= 0.5 else None
+    if not nested and _BASE64.fullmatch(readable.strip()):
+        return _base64(readable.strip(), nested=True)
+    words = _WORD.findall(readable.lower())
+    return readable if len(words) >= 2 and _english_share(words) >= 0.5 else None

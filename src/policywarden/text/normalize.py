@@ -123,11 +123,20 @@ def _join_spaced(m: re.Match[str]) -> str:
     return segment(run)
 
 
+# Unicode tag characters: invisible, yet chat models read them as the ASCII they shadow, so a
+# request can ride unseen behind ordinary text ("ASCII smuggling"). Read as that ASCII.
+_TAGS = re.compile("[\U000E0020-\U000E007E]+")
+
+
+def _untag(m: re.Match[str]) -> str:
+    return " " + "".join(chr(ord(ch) - 0xE0000) for ch in m.group(0)) + " "
+
+
 def unstyle(text: str) -> str:
-    """The characters of `text` as letters: styled letters plain, NFKC, invisible characters
-    removed, accents stripped, case folded."""
+    """The characters of `text` as letters: styled letters plain, tag characters as the ASCII
+    they shadow, NFKC, invisible characters removed, accents stripped, case folded."""
     if not text.isascii():
-        text = text.translate(_STYLED)
+        text = _TAGS.sub(_untag, text.translate(_STYLED))
     text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf" or ch in "\n\t")
     return strip_marks(text).casefold()

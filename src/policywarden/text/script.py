@@ -39,7 +39,9 @@ def coverage(text: str) -> float | None:
             continue
         folded = fold_token(token, latin_text)
         core = _NOT_LETTER.sub("", folded)
-        if folded != token and core and known(core):
+        # Read only where the whole token folded into Latin letters that make a word: a leetspeak
+        # digit beside Chinese text changes the token too, and leaves "a" ("4") to look known.
+        if folded != token and folded.isascii() and core and known(core):
             read += sum(map(str.isalpha, token))
         else:
             read += ascii_letters

@@ -18,6 +18,7 @@ _REPEAT2 = re.compile(r"(.)\1{2,}")  # three or more of a letter -> two
 _REPEAT1 = re.compile(r"(.)\1+")  # two or more -> one
 _MAX_RUN = 400  # longer runs are joined as they are (the search is linear in the run, but a cache entry is not free)
 _STRAY_LETTER = 8.0
+_LONGEST_PIECE = 40  # no word in the list, with a suffix, is longer (checked in _costs)
 
 
 @cache
@@ -32,7 +33,9 @@ def _costs() -> tuple[dict[str, float], int, frozenset[str]]:
         # the list ranks the letters high: "met h" is not a reading of "meth".
         costs.setdefault(word, math.log((rank + 1) * log_n) + (_STRAY_LETTER if len(word) == 1 and word not in "ai" else 0.0))
     prefixes = frozenset(w[:k] for w in costs for k in range(1, len(w) + 1))
-    return costs, max(map(len, costs)), prefixes
+    longest = max(map(len, costs))
+    assert longest + max(map(len, _SUFFIXES)) <= _LONGEST_PIECE, "raise _LONGEST_PIECE"
+    return costs, longest, prefixes
 
 
 # An inflected form the list lacks ("torturing") counts as its stem plus a small cost, so it is
@@ -60,9 +63,14 @@ def _cost(piece: str, costs: dict[str, float]) -> float | None:
     return None
 
 
-@lru_cache(maxsize=16384)  # words recur from text to text: most lookups are one hit here
 def known(word: str) -> bool:
     """Whether `word` (lower case) is in the word list, or an inflection of a word in it."""
+    # Longer than any word and suffix: not known, and not kept in the cache (user text).
+    return len(word) <= _LONGEST_PIECE and _known(word)
+
+
+@lru_cache(maxsize=16384)  # words recur from text to text: most lookups are one hit here
+def _known(word: str) -> bool:
     return _cost(word, _costs()[0]) is not None
 
 
@@ -74,13 +82,17 @@ _UNKNOWN_MIN = 4  # shorter ones would take the end of a word the list lacks: "m
 _SQUEEZE_COST = 5.0  # reading a stretched word ("b o o o r i n g") as the word
 
 
-# Runs recur: every overlapping window of a text repeats its runs, and so do attacks.
-@lru_cache(maxsize=4096)
 def segment(run: str) -> str:
     """`run` (lower-case letters) as space-separated words; unchanged when it is a word itself,
     when it splits into nothing better (a name, say), or when it is very long."""
+    return run if len(run) > _MAX_RUN else _segment(run)
+
+
+# Runs recur: every overlapping window of a text repeats its runs, and so do attacks.
+@lru_cache(maxsize=4096)
+def _segment(run: str) -> str:
     costs, _, _ = _costs()
-    if len(run) > _MAX_RUN or _cost(run, costs) is not None:
+    if _cost(run, costs) is not None:
         return run
     cost, words = _split(run)
     # A stretched word ("b o o o r i n g") is read as the word, not split ("boo ring"), unless the
