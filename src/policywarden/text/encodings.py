@@ -60,9 +60,10 @@ def reveal(text: str) -> tuple[str, list[str]]:
 
     text = _BASE64.sub(blob, text)
 
-    # The stretches each way decodes, in order: a message of several sentences is one payload,
-    # read whole as well as (when short) sentence by sentence.
-    decoded: dict[int, list[str]] = {}
+    # Each way that decodes some stretch decodes the span from the first such stretch to the
+    # last, whole: a message of several sentences, with its commas and short pieces, is one
+    # payload; its stretches are read on their own too when the message is short.
+    spans: dict[int, list[tuple[int, int, str]]] = {}
     for m in _STRETCH.finditer(text):
         raw = m.group(0)
         words = _WORD.findall(raw.lower())
@@ -71,18 +72,19 @@ def reveal(text: str) -> tuple[str, list[str]]:
             continue
         for way, plain in enumerate((codecs.encode(raw, "rot13"), raw[::-1])):
             if _english_share(_WORD.findall(plain.lower())) >= max(_READ_FROM, share + _GAIN):
-                decoded.setdefault(way, []).append(plain.strip())
+                spans.setdefault(way, []).append((m.start(), m.end(), plain.strip()))
                 break
-    for way, stretches in decoded.items():
-        if way == 1:
-            # Written backwards: the whole text (its last sentence first) or each word (its words
-            # in order) give the same words; both readings are scored.
-            payloads.append(" ".join(reversed(stretches)))
-            payloads.append(" ".join(" ".join(s.split()[::-1]) for s in stretches))
+    for way, found in spans.items():
+        span = text[found[0][0] : found[-1][1]]
+        if way == 0:
+            payloads.append(codecs.encode(span, "rot13").strip())
         else:
-            payloads.append(" ".join(stretches))
-        if len(stretches) > 1 and sum(map(len, stretches)) <= _SENTENCES_UP_TO:
-            payloads.extend(stretches[: _MAX_PAYLOADS])
+            # Written backwards: the whole text, or each word (its words in order): the same
+            # words, so both readings are scored.
+            payloads.append(span[::-1].strip())
+            payloads.append(" ".join(w[::-1] for w in span.split()))
+        if len(found) > 1 and len(span) <= _SENTENCES_UP_TO:
+            payloads.extend(plain for _, _, plain in found[:_MAX_PAYLOADS])
     return text, payloads
 
 
