@@ -61,10 +61,12 @@ def reveal(text: str) -> tuple[str, list[str]]:
     text = _BASE64.sub(blob, text)
 
     # Each way that decodes some stretch decodes the span from the first such stretch to the
-    # last, whole: a message of several sentences, with its commas and short pieces, is one
-    # payload; its stretches are read on their own too when the message is short.
-    spans: dict[int, list[tuple[int, int, str]]] = {}
-    for m in _STRETCH.finditer(text):
+    # last, whole, widened over neighbouring pieces too short to judge that hold no English word
+    # ("Ubj, va lbhe bcvavba, ..."): a message of several sentences, with its commas and short
+    # pieces, is one payload; its stretches are read on their own too when the message is short.
+    stretches = list(_STRETCH.finditer(text))
+    spans: dict[int, list[tuple[int, str]]] = {}
+    for k, m in enumerate(stretches):
         raw = m.group(0)
         words = _WORD.findall(raw.lower())
         share = _english_share(words)
@@ -72,10 +74,15 @@ def reveal(text: str) -> tuple[str, list[str]]:
             continue
         for way, plain in enumerate((codecs.encode(raw, "rot13"), raw[::-1])):
             if _english_share(_WORD.findall(plain.lower())) >= max(_READ_FROM, share + _GAIN):
-                spans.setdefault(way, []).append((m.start(), m.end(), plain.strip()))
+                spans.setdefault(way, []).append((k, plain.strip()))
                 break
     for way, found in spans.items():
-        span = text[found[0][0] : found[-1][1]]
+        first, last = found[0][0], found[-1][0]
+        while first > 0 and _no_english(stretches[first - 1].group(0)):
+            first -= 1
+        while last + 1 < len(stretches) and _no_english(stretches[last + 1].group(0)):
+            last += 1
+        span = text[stretches[first].start() : stretches[last].end()]
         if way == 0:
             payloads.append(codecs.encode(span, "rot13").strip())
         else:
@@ -84,8 +91,14 @@ def reveal(text: str) -> tuple[str, list[str]]:
             payloads.append(span[::-1].strip())
             payloads.append(" ".join(w[::-1] for w in span.split()))
         if len(found) > 1 and len(span) <= _SENTENCES_UP_TO:
-            payloads.extend(plain for _, _, plain in found[:_MAX_PAYLOADS])
+            payloads.extend(plain for _, plain in found[:_MAX_PAYLOADS])
     return text, payloads
+
+
+def _no_english(piece: str) -> bool:
+    """A piece with letters and no English word of three letters or more."""
+    words = [w for w in _WORD.findall(piece.lower()) if len(w) >= 3]
+    return bool(_WORD.search(piece)) and not any(map(known, words))
 
 
 def _english_share(words: list[str]) -> float:
