@@ -28,6 +28,8 @@ from .segment import known
 
 # At least 16 characters of the base64 alphabet (standard or URL-safe), padded or not.
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/_-])(?:[A-Za-z0-9+/_-]{4}){4,}(?:[A-Za-z0-9+/_-]{2,3}={0,2})?(?![A-Za-z0-9+/=_-])")
+# Base64 wrapped in lines of 64 or 76 characters (PEM, MIME, the `base64` command): one blob.
+_WRAPPED = re.compile(r"(?<![A-Za-z0-9+/_-])(?:(?:[A-Za-z0-9+/]{64}|[A-Za-z0-9+/]{76})\r?\n)+[A-Za-z0-9+/]+={0,2}(?![A-Za-z0-9+/=_-])")
 # At least 8 bytes as hex digits, bare, spaced or colon-separated ("68 6f 77"), or as "\x68\x6f".
 _HEX = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}[ :]?){7,}[0-9A-Fa-f]{2}(?![0-9A-Fa-f])|(?:\\x[0-9A-Fa-f]{2}){8,}")
 # What a payload sits in: a line, a sentence, what follows a colon or comma, a quotation.
@@ -64,6 +66,7 @@ def reveal(text: str) -> tuple[str, list[str]]:
 
         return blob
 
+    text = _WRAPPED.sub(lambda m: _join_lines(m.group(0)), text) if "\n" in text else text
     text = _HEX.sub(decoded_by(_hex), _BASE64.sub(decoded_by(_base64), text))
 
     # Each way that decodes some stretch decodes the span from the first such stretch to the
@@ -128,6 +131,13 @@ def _base64(blob: str, nested: bool = False) -> str | None:
     if readable is not None and not nested and _BASE64.fullmatch(readable.strip()):
         return _base64(readable.strip(), nested=True)
     return _english(readable)
+
+
+def _join_lines(wrapped: str) -> str:
+    """Wrapped base64 as one line, where it decodes to English; else as it was (the lines of a
+    key or an image stay lines)."""
+    joined = re.sub(r"\s+", "", wrapped)
+    return joined if _base64(joined) is not None else wrapped
 
 
 def _hex(run: str) -> str | None:
