@@ -97,7 +97,10 @@ class Warden:
         as base64, ROT13 or written backwards is read decoded, as a chat model would read it
         (`text.encodings`).
         """
-        text, payloads = reveal(text)  # base64, ROT13 or reversed payloads decoded
+        return self._units(*reveal(text))
+
+    def _units(self, text: str, payloads: list[str]) -> list[str]:
+        """`units` of a text already revealed (`text.encodings.reveal`), with its payloads."""
         pieces = windows(text, self.window_words, self.window_overlap)
         short = len(pieces) == 1
         if not short and len(text.split()) <= self.whole_text_words:
@@ -124,11 +127,15 @@ class Warden:
         a benign text many more chances to cross a line, so their scores count only at
         `fine_margin` times a threshold (see `scores`), a margin fitted with the model.
         """
-        if len(text.split()) <= self.window_words:
-            return []
-        text = reveal(text)[0]
+        return self._fine_units(reveal(text)[0], skip) if self._long(text) else []
+
+    def _long(self, text: str) -> bool:
+        """Longer than one window: read in short windows as well."""
+        return len(text.split()) > self.window_words
+
+    def _fine_units(self, revealed: str, skip: Collection[str]) -> list[str]:
         size = self.fine_window_words
-        return [u for u in dict.fromkeys(normalize(p) for p in windows(text, size, size // 2)) if u not in skip]
+        return [u for u in dict.fromkeys(normalize(p) for p in windows(revealed, size, size // 2)) if u not in skip]
 
     def scores(
         self, texts: Sequence[str], fine: bool | Sequence[bool] = True
@@ -153,9 +160,10 @@ class Warden:
         weights: list[float] = []
         coverage: list[float | None] = []
         for text, read_fine in zip(texts, flags):
-            units = self.units(text)
+            revealed, payloads = reveal(text)  # once for both kinds of unit
+            units = self._units(revealed, payloads)
             coverage.append(read_share(text))
-            fine_units = self.fine_units(text, set(units)) if self.fine_margin and read_fine else []
+            fine_units = self._fine_units(revealed, set(units)) if self.fine_margin and read_fine and self._long(text) else []
             spans.append((len(parts), len(parts) + len(units) + len(fine_units)))
             parts.extend(units + fine_units)
             weights.extend([1.0] * len(units))

@@ -105,13 +105,8 @@ def _segment(run: str) -> str:
 
 def known_words(run: str) -> str | None:
     """`run` split as `segment` splits it, where every piece is a known word; else None."""
-    costs = _costs()[0]
-    if _cost(run, costs) is not None:
-        return run
-    if len(run) > _MAX_RUN:
-        return None
     words = segment(run).split()
-    return " ".join(words) if all(_cost(w, costs) is not None for w in words) else None
+    return " ".join(words) if all(map(known, words)) else None
 
 
 def _split(run: str) -> tuple[float, list[str]]:
