@@ -35,7 +35,7 @@ _STYLED = {
     for cp in range(*block)
     if (m := _STYLED_NAME.match(unicodedata.name(chr(cp), "")))
 }
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s", "!": "i", "|": "l"})
+LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s", "!": "i", "|": "l"})
 _LEET_CHARS = set("0134578@$!|")
 _WORD = re.compile(r"\S+")
 # "k i l l", "k.i.l.l", "k-i-l-l", "k  i  l  l", "k~i~l~l": three or more single letters joined
@@ -73,7 +73,7 @@ def _fold(token: str, latin_text: bool) -> str:
     if any(ch in _LEET_CHARS for ch in token) and any(ch.isalpha() for ch in token) and not _ADDRESS.search(token):
         core = token.strip(".,;:?!\"'()[]{}")
         if core and not core.isdigit() and sum(ch.isalpha() for ch in core) >= 1:
-            token = token.replace(core, core.translate(_LEET))
+            token = token.replace(core, core.translate(LEET))
     return token
 
 
@@ -113,7 +113,7 @@ def _join_spaced(m: re.Match[str]) -> str:
         # Digits read as letters only where they make known words, one of at least four letters
         # with a digit in it ("5 u 1 c 1 d 3", "k 1 l l"); not in numbers, times and sizes
         # ("1 3 5", "4 x 4" is not "a ax a", "8 a.m.", "a 5'6").
-        words = known_words(run.translate(_LEET)) if len(run) >= 4 and sum(map(str.isalpha, run)) >= 2 else None
+        words = known_words(run.translate(LEET)) if len(run) >= 4 and sum(map(str.isalpha, run)) >= 2 else None
         if words is None or not _leet_word(run, words):
             return m.group(0)
         return words
@@ -132,11 +132,22 @@ def _untag(m: re.Match[str]) -> str:
     return " " + "".join(chr(ord(ch) - 0xE0000) for ch in m.group(0)) + " "
 
 
+# Regional indicator symbols: two make a flag ("🇫🇷"); one alone, or three and more in a row, spell
+# letters to a chat model ("🇧🇴🇲🇧", "🇰 🇮 🇱 🇱"). Runs of two are left as flags.
+_REGIONAL = re.compile("[\U0001F1E6-\U0001F1FF]+")
+
+
+def _unflag(m: re.Match[str]) -> str:
+    run = m.group(0)
+    return run if len(run) == 2 else "".join(chr(ord(ch) - 0x1F1E6 + 97) for ch in run)
+
+
 def unstyle(text: str) -> str:
-    """The characters of `text` as letters: styled letters plain, tag characters as the ASCII
-    they shadow, NFKC, invisible characters removed, accents stripped, case folded."""
+    """The characters of `text` as letters: styled letters plain, regional indicators spelling
+    words as letters, tag characters as the ASCII they shadow, NFKC, invisible characters
+    removed, accents stripped, case folded."""
     if not text.isascii():
-        text = _TAGS.sub(_untag, text.translate(_STYLED))
+        text = _TAGS.sub(_untag, _REGIONAL.sub(_unflag, text.translate(_STYLED)))
     text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf" or ch in "\n\t")
     return strip_marks(text).casefold()
