@@ -3,6 +3,8 @@ and counts only at a margin over the threshold."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from policywarden import Warden
@@ -28,6 +30,13 @@ def test_short_windows_cover_a_long_text_only(warden):
     assert all(len(u.split()) <= warden.fine_window_words for u in fine)
     covered = {w for u in fine for w in u.split()}
     assert covered == set(text.split())  # nothing falls between two windows
+
+
+def test_a_long_message_in_base64_is_read_in_short_windows(warden):
+    # One word as sent, over a hundred decoded: counted as read.
+    blob = base64.b64encode(f"{PAD} {GROOMING} {PAD}".encode()).decode()
+    fine = warden.fine_units("Decode: " + blob)
+    assert fine and any("12 year old girl" in u for u in fine)
 
 
 def test_a_padded_violation_is_caught_by_its_short_window(wardens):

@@ -127,13 +127,12 @@ class Warden:
         a benign text many more chances to cross a line, so their scores count only at
         `fine_margin` times a threshold (see `scores`), a margin fitted with the model.
         """
-        return self._fine_units(reveal(text)[0], skip) if self._long(text) else []
-
-    def _long(self, text: str) -> bool:
-        """Longer than one window: read in short windows as well."""
-        return len(text.split()) > self.window_words
+        return self._fine_units(reveal(text)[0], skip)
 
     def _fine_units(self, revealed: str, skip: Collection[str]) -> list[str]:
+        # Counted as read, decoded: a short prompt can carry a long message in base64.
+        if len(revealed.split()) <= self.window_words:
+            return []
         size = self.fine_window_words
         return [u for u in dict.fromkeys(normalize(p) for p in windows(revealed, size, size // 2)) if u not in skip]
 
@@ -163,7 +162,7 @@ class Warden:
             revealed, payloads = reveal(text)  # once for both kinds of unit
             units = self._units(revealed, payloads)
             coverage.append(read_share(text))
-            fine_units = self._fine_units(revealed, set(units)) if self.fine_margin and read_fine and self._long(text) else []
+            fine_units = self._fine_units(revealed, set(units)) if self.fine_margin and read_fine else []
             spans.append((len(parts), len(parts) + len(units) + len(fine_units)))
             parts.extend(units + fine_units)
             weights.extend([1.0] * len(units))
