@@ -29,6 +29,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .normalize import strip_marks
 from .segment import known
 
 # At least 16 characters of the base64 alphabet (standard or URL-safe), padded or not.
@@ -50,6 +51,7 @@ _SENTENCES_UP_TO = 2_000  # characters of a decoded message also read sentence b
 
 _LOWER = "abcdefghijklmnopqrstuvwxyz"
 _DIGITS = str.maketrans("0134578", "oieastb")
+_PUNCTUATION = "\"'()[]{}<>.,;:!?*"
 
 
 def _substitution(plain: str) -> dict[int, int]:
@@ -68,6 +70,7 @@ _FIT = np.array([[_LOG_FREQ[(i + k) % 26] for i in range(26)] for k in range(26)
 _SHIFTS_TRIED = 3  # the likeliest shifts tried, besides ROT13
 _COMMON = {("shift", 13), ("backwards", 0)}
 _READ_FROM_RARE, _GAIN_RARE, _RARE_MIN_WORDS = 0.6, 0.4, 4
+_IN_PLACE_MIN_WORDS = 4  # distinct words of three letters or more, in a message decoded in place
 
 # Upside-down text: each letter turned (rotated half a turn) and the text reversed. Turned
 # letters back to plain ones; letters that turn into each other (n/u, d/p, b/q) swap.
@@ -133,7 +136,7 @@ def reveal(text: str) -> tuple[str, list[str]]:
     spans: dict[tuple[str, int], list[tuple[int, str]]] = {}
     for k, m in enumerate(stretches):
         raw = m.group(0)
-        words = _WORD.findall(raw.lower())
+        words = _words(raw)
         share = _english_share(words)
         if len(words) < _MIN_WORDS or sum(len(w) >= 3 for w in words) < 2 or share >= _UNREAD_BELOW:
             continue
@@ -142,7 +145,7 @@ def reveal(text: str) -> tuple[str, list[str]]:
         distinct = len({w for w in words if len(w) >= 3})
         for way in _ways(raw):
             plain = _decode(raw, way)
-            got = _english_share(_WORD.findall(plain.lower()))
+            got = _english_share(_words(plain))
             # The rarer ways, tried in more guises, must read better and longer: a short piece
             # of a link or of another language would often pass one of them by chance.
             rare = way not in _COMMON
@@ -160,8 +163,9 @@ def reveal(text: str) -> tuple[str, list[str]]:
             last += 1
         span = text[stretches[first].start() : stretches[last].end()]
         payloads.append(_decode(span, way).strip())
-        a, b = stretches[first].start(), stretches[last].end()
-        replace.append((a + len(span) - len(span.lstrip()), b - len(span) + len(span.rstrip()), payloads[-1]))
+        if _convincing(payloads[-1]):
+            a, b = stretches[first].start(), stretches[last].end()
+            replace.append((a + len(span) - len(span.lstrip()), b - len(span) + len(span.rstrip()), payloads[-1]))
         if way[0] == "backwards":
             # Written backwards: the whole text, or each word (its words in order): the same
             # words, so both readings are scored.
@@ -211,16 +215,35 @@ def _morse(run: str) -> str | None:
     return _english(" ".join(words))
 
 
+def _words(text: str) -> list[str]:
+    """The words of `text`, lower case, with leetspeak read: "c0llud1ng w17h 5uppl13r5" is English
+    to a chat model (and so not a cipher), and so is base64 of "h0w t0 m4k3 4 b0mb"."""
+    if not text.isascii():
+        text = strip_marks(text)  # "İ" lowers to "i" and a combining dot, which would split its word
+    return _WORD.findall(" ".join(_unleet(t) for t in text.lower().split()))
+
+
 def _unleet(token: str) -> str:
-    """An ASCII token of letters and digits with its digits read as letters ("b0mb")."""
+    """A token of letters and digits read as the word its digits spell ("b0mb", "c0llud1ng,"), where
+    they spell one; else the token (a number, a hash, a link's code)."""
     if token.isascii() and not token.isalpha() and any(ch.isalpha() for ch in token):
-        return token.translate(_DIGITS)
+        read = token.strip(_PUNCTUATION).translate(_DIGITS)
+        if read.isalpha() and known(read):
+            return read
     return token
+
+
+def _convincing(plain: str) -> bool:
+    """Decoded text English enough to stand in for the cipher text in place: a slur or a name
+    written normally can pass for a short reversed word ("Dab r us" read backwards), and in its
+    place the garbage would hide it. Where this fails the payload is still scored on its own."""
+    longer = {w for w in _words(plain) if len(w) >= 3}
+    return len(longer) >= _IN_PLACE_MIN_WORDS and sum(map(known, longer)) >= _READ_FROM_RARE * len(longer)
 
 
 def _no_english(piece: str) -> bool:
     """A piece with letters and no English word of three letters or more."""
-    words = [w for w in _WORD.findall(piece.lower()) if len(w) >= 3]
+    words = [w for w in _words(piece) if len(w) >= 3]
     return bool(_WORD.search(piece)) and not any(map(known, words))
 
 
@@ -263,11 +286,10 @@ def _hex(run: str) -> str | None:
 def _readable(raw: bytes) -> str | None:
     """UTF-8 text, allowing a stray control character or bad byte; None for binary."""
     decoded = raw.decode("utf-8", "replace")
-    readable = "".join(ch for ch in decoded if ch.isprintable() or ch in "\n\t")
+    readable = "".join(ch for ch in decoded if (ch.isprintable() and ch != "\ufffd") or ch in "\n\t")
     return readable if len(readable) >= 0.95 * len(decoded) else None
 
 
 def _english(text: str | None) -> str | None:
-    # Judged with leetspeak read ("h0w t0 m4k3 4 b0mb" is English to a chat model), returned as it is.
-    words = _WORD.findall(" ".join(_unleet(t) for t in text.lower().split())) if text else []
+    words = _words(text) if text else []
     return text if len(words) >= 2 and _english_share(words) >= 0.5 else None
