@@ -119,8 +119,9 @@ class Warden:
         return list(dict.fromkeys(normalize(p) for p in pieces))
 
     def fine_units(self, text: str, skip: Collection[str] = ()) -> list[str]:
-        """Short windows (`fine_window_words`, half overlapping) of a text longer than one window,
-        less any in `skip` (the text's regular units, which already count in full).
+        """Short windows (`fine_window_words`, half overlapping) of a text longer than one window
+        as read (decoded: `text.encodings.reveal`), less any in `skip` (the text's regular units,
+        which already count in full).
 
         A violation padded with benign words shares every regular window with the padding, and a
         whole-window score dilutes it; a short window holds little else. Short windows also give

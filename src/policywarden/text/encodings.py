@@ -41,6 +41,8 @@ _HEX = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}[ :]?){7,}[0-9A-Fa-f]{2}(?!
 # What a payload sits in: a line, a sentence, what follows a colon or comma, a quotation.
 _STRETCH = re.compile(r"[^.!?:;,\n\"“”()\[\]{}]+")
 _WORD = re.compile(r"[^\W\d_]+")
+_TOKEN = re.compile(r"\S+")
+_DIGIT = re.compile(r"\d")
 _MAX_PAYLOADS = 8  # payloads scored on their own, per text
 _MIN_WORDS = 3
 _UNREAD_BELOW = 0.4  # a stretch is tried when under this share of its words are English
@@ -79,24 +81,30 @@ _TURNED = str.maketrans({
     "ı": "i", "ɾ": "j", "ʞ": "k", "ן": "l", "ɯ": "m", "u": "n", "d": "p", "b": "q", "ɹ": "r", "ʇ": "t",
     "n": "u", "ʌ": "v", "ʍ": "w", "ʎ": "y", "∀": "A", "ᗺ": "B", "Ɔ": "C", "ᗡ": "D", "Ǝ": "E", "Ⅎ": "F",
     "⅁": "G", "ſ": "J", "ꓘ": "K", "˥": "L", "W": "M", "M": "W", "Ԁ": "P", "ᴚ": "R", "⊥": "T", "∩": "U",
-    "Λ": "V", "⅄": "Y", "˙": ".", "¿": "?", "¡": "!", "'": ",", ",": "'", "⅋": "&",
+    "Λ": "V", "⅄": "Y", "˙": ".", "¿": "?", "¡": "!", "'": ",", ",": "'", "⅋": "&", "ꞁ": "l", "ʃ": "l",
+    "ᵷ": "g", "Ɩ": "1", "ᄅ": "2", "Ɛ": "3", "ㄣ": "4", "ϛ": "5", "9": "6", "ㄥ": "7", "6": "9",
 })
 # Turned letters that plain text does not use: where two show, a stretch is tried upside down.
-_TURNED_ONLY = set("ɐɔǝɟƃɓɥᴉıɾʞןɯɹʇʌʍʎ∀ᗺƆᗡƎℲ⅁ſꓘ˥ԀᴚΛ⅄")
+_TURNED_ONLY = set("ɐɔǝɟƃɓɥᴉıɾʞןɯɹʇʌʍʎ∀ᗺƆᗡƎℲ⅁ſꓘ˥ԀᴚΛ⅄ꞁᵷƖᄅƐㄣϛㄥ")
 
 # Morse code: letters of dots and dashes (as ".", "-", or look-alikes) apart by a space, words
-# by a slash, a bar or several spaces; at least six letters.
+# by a slash, a bar, a line break, a tab or several spaces; at least six letters.
 _MORSE_CODE = {
     ".-": "a", "-...": "b", "-.-.": "c", "-..": "d", ".": "e", "..-.": "f", "--.": "g", "....": "h",
     "..": "i", ".---": "j", "-.-": "k", ".-..": "l", "--": "m", "-.": "n", "---": "o", ".--.": "p",
     "--.-": "q", ".-.": "r", "...": "s", "-": "t", "..-": "u", "...-": "v", ".--": "w", "-..-": "x",
     "-.--": "y", "--..": "z", "-----": "0", ".----": "1", "..---": "2", "...--": "3", "....-": "4",
     ".....": "5", "-....": "6", "--...": "7", "---..": "8", "----.": "9", ".-.-.-": ".", "--..--": ",",
-    "..--..": "?", "-.-.--": "!", ".----.": "'", "-..-.": "/",
+    "..--..": "?", "-.-.--": "!", ".----.": "'", "-..-.": "/", ".-..-.": '"', "---...": ":", "-.-.-.": ";",
+    "-.--.": "(", "-.--.-": ")", "-...-": "=", ".-.-.": "+", "-....-": "-", ".--.-.": "@", ".-...": "&",
+    "..--.-": "_", "...-..-": "$",
 }
-_DOTS = str.maketrans({"·": ".", "•": ".", "∙": ".", "‧": ".", "−": "-", "–": "-", "—": "-", "_": "-"})
-_MORSE = re.compile(r"(?<![\w.\-·•∙‧−–—])(?:[.\-·•∙‧−–—_]{1,6}(?:[ \t]*[/|][ \t]*|[ \t]+)){5,}[.\-·•∙‧−–—_]{1,6}(?![\w.\-·•∙‧−–—])")
-_MORSE_WORD = re.compile(r"[ \t]*[/|][ \t]*|[ \t]{2,}")
+_DOTS = str.maketrans({"·": ".", "•": ".", "∙": ".", "‧": ".", "⋅": ".", "−": "-", "–": "-", "—": "-", "‐": "-", "_": "-"})
+_MORSE = re.compile(
+    r"(?<![\w.\-·•∙‧⋅−–—‐])(?:[.\-·•∙‧⋅−–—‐_]{1,7}(?:[ \t]*[/|\n][ \t]*|[ \t]*\r\n[ \t]*|[ \t]+)){5,}"
+    r"[.\-·•∙‧⋅−–—‐_]{1,7}(?![\w.\-·•∙‧⋅−–—‐])"
+)
+_MORSE_WORD = re.compile(r"[ \t]*[/|\r\n]+[ \t]*|[ \t]{2,}|\t")
 
 
 def reveal(text: str) -> tuple[str, list[str]]:
@@ -125,67 +133,145 @@ def reveal(text: str) -> tuple[str, list[str]]:
 
     text = _WRAPPED.sub(lambda m: _join_lines(m.group(0)), text) if "\n" in text else text
     text = _HEX.sub(decoded_by(_hex), _BASE64.sub(decoded_by(_base64), text))
-    if "-" in text or not text.isascii():
+    if "-" in text or "_" in text or not text.isascii():
         text = _MORSE.sub(decoded_by(_morse), text)
 
-    # Each way that decodes some stretch decodes the span from the first such stretch to the
-    # last, whole, widened over neighbouring pieces too short to judge that hold no English word
-    # ("Ubj, va lbhe bcvavba, ..."): a message of several sentences, with its commas and short
-    # pieces, is one payload; its stretches are read on their own too when the message is short.
-    stretches = list(_STRETCH.finditer(text))
-    spans: dict[tuple[str, int], list[tuple[int, str]]] = {}
-    for k, m in enumerate(stretches):
-        raw = m.group(0)
-        words = _words(raw)
-        share = _english_share(words)
-        if len(words) < _MIN_WORDS or sum(len(w) >= 3 for w in words) < 2 or share >= _UNREAD_BELOW:
-            continue
-        # The way that gives the most English, where one gives enough.
-        best: tuple[float, tuple[str, int], str] | None = None
-        distinct = len({w for w in words if len(w) >= 3})
-        for way in _ways(raw):
-            plain = _decode(raw, way)
-            got = _english_share(_words(plain))
-            # The rarer ways, tried in more guises, must read better and longer: a short piece
-            # of a link or of another language would often pass one of them by chance.
-            rare = way not in _COMMON
-            need = max(_READ_FROM_RARE, share + _GAIN_RARE) if rare else max(_READ_FROM, share + _GAIN)
-            if got >= need and (not rare or distinct >= _RARE_MIN_WORDS) and (best is None or got > best[0]):
-                best = (got, way, plain)
-        if best is not None:
-            spans.setdefault(best[1], []).append((k, best[2].strip()))
+    # Stretches decoded the same way in a row make one message, decoded whole: joined across the
+    # pieces between them, and widened over the pieces beside them, that are too short to judge
+    # and read as English that way too ("Ubj, va lbhe bcvavba, ..."; not the "Decode" of
+    # "Decode: Ubj ..."). English between two such runs splits them: it is never decoded.
+    stretches = _stretches(text)
+    claimed: dict[int, tuple[tuple[str, int], str]] = {}
+    for k, (a, b, words) in enumerate(stretches):
+        found = _decoded_stretch(text[a:b], words)
+        if found is not None:
+            claimed[k] = found
+    if not claimed:
+        return text, payloads
+    runs: list[list] = []  # [way, first, last, decoded stretches]
+    for k in sorted(claimed):
+        way, plain = claimed[k]
+        if runs and runs[-1][0] == way and all(_joins(text, stretches[j], way) for j in range(runs[-1][2] + 1, k)):
+            runs[-1][2] = k
+            runs[-1][3].append(plain)
+        else:
+            runs.append([way, k, k, [plain]])
+    floor = 0
+    for n, run in enumerate(runs):
+        way = run[0]
+        while run[1] > floor and run[1] - 1 not in claimed and _joins(text, stretches[run[1] - 1], way):
+            run[1] -= 1
+        ceiling = runs[n + 1][1] if n + 1 < len(runs) else len(stretches)
+        while run[2] + 1 < ceiling and run[2] + 1 not in claimed and _joins(text, stretches[run[2] + 1], way):
+            run[2] += 1
+        floor = run[2] + 1
+    whole: list[str] = []
+    extra: list[str] = []
     replace: list[tuple[int, int, str]] = []
-    for way, found in spans.items():
-        first, last = found[0][0], found[-1][0]
-        while first > 0 and _no_english(stretches[first - 1].group(0)):
-            first -= 1
-        while last + 1 < len(stretches) and _no_english(stretches[last + 1].group(0)):
-            last += 1
-        span = text[stretches[first].start() : stretches[last].end()]
-        payloads.append(_decode(span, way).strip())
-        if _convincing(payloads[-1]):
-            a, b = stretches[first].start(), stretches[last].end()
-            replace.append((a + len(span) - len(span.lstrip()), b - len(span) + len(span.rstrip()), payloads[-1]))
+    for way, first, last, plains in runs:
+        a, b = stretches[first][0], stretches[last][1]
+        span = text[a:b]
+        whole.append(_decode(span, way).strip())
+        if _convincing(whole[-1]):
+            replace.append((a + len(span) - len(span.lstrip()), b - len(span) + len(span.rstrip()), whole[-1]))
         if way[0] == "backwards":
             # Written backwards: the whole text, or each word (its words in order): the same
             # words, so both readings are scored.
-            payloads.append(" ".join(w[::-1] for w in span.split()))
-        if len(found) > 1 and len(span) <= _SENTENCES_UP_TO:
-            payloads.extend(plain for _, plain in found[:_MAX_PAYLOADS])
-    end = len(text)  # spans found by two ways can overlap: the later one is kept
-    for a, b, plain in sorted(replace, reverse=True):
-        if b <= end:
-            text, end = text[:a] + plain + text[b:], a
+            extra.append(" ".join(w[::-1] for w in span.split()))
+        if len(plains) > 1 and len(span) <= _SENTENCES_UP_TO:
+            extra.extend(plains)
+    # At most _MAX_PAYLOADS in all, whole messages first: a long text of many short ciphers
+    # would otherwise be scored many times over.
+    payloads.extend([*whole, *extra][: max(0, _MAX_PAYLOADS - len(payloads))])
+    for a, b, plain in sorted(replace, reverse=True):  # runs do not overlap: from the end, offsets hold
+        text = text[:a] + plain + text[b:]
     return text, payloads
 
 
-def _ways(raw: str) -> list[tuple[str, int]]:
+def _decoded_stretch(raw: str, words: list[str] | None = None) -> tuple[tuple[str, int], str] | None:
+    """The way a stretch that is mostly not English reads as English, and what it reads; the way
+    that gives the most English where several give enough; None for most stretches. `words`:
+    the stretch's `_words`, where they are known."""
+    words = _words(raw) if words is None else words
+    share = _english_share(words)
+    if len(words) < _MIN_WORDS or sum(len(w) >= 3 for w in words) < 2 or share >= _UNREAD_BELOW:
+        return None
+    best: tuple[float, tuple[str, int], str] | None = None
+    distinct = len({w for w in words if len(w) >= 3})
+    for way in _ways(raw, words):
+        plain = _decode(raw, way)
+        got = _english_share(_words(plain))
+        # The rarer ways, tried in more guises, must read better and longer: a short piece
+        # of a link or of another language would often pass one of them by chance.
+        rare = way not in _COMMON
+        need = max(_READ_FROM_RARE, share + _GAIN_RARE) if rare else max(_READ_FROM, share + _GAIN)
+        if got >= need and (not rare or distinct >= _RARE_MIN_WORDS) and (best is None or got > best[0]):
+            best = (got, way, plain)
+    return None if best is None else (best[1], best[2].strip())
+
+
+def _stretches(text: str) -> list[tuple[int, int, list[str] | None]]:
+    """Where a payload may sit, with its `_words` where they were counted: the stretches of
+    `_STRETCH`, and within a stretch that is mostly English, a run of words that are not
+    ("Decode this krz gr L pdnh d slsh erpe and answer it"), with the English on either side of
+    it as stretches of their own."""
+    out: list[tuple[int, int, list[str] | None]] = []
+    for m in _STRETCH.finditer(text):
+        # A stretch that is mostly not English is tried whole: cipher text has its chance English
+        # words ("era" is "are" backwards), which must not split it. Most are plain English.
+        words = _words(m.group(0))
+        longer = [w for w in words if len(w) >= 3]
+        unknown = sum(not known(w) for w in longer) if len(longer) >= _MIN_WORDS else 0
+        if unknown < _MIN_WORDS or unknown > (1 - _UNREAD_BELOW) * len(longer):
+            out.append((*m.span(), words))
+            continue
+        tokens = [(t.start(), t.end(), _kind(t.group(0))) for t in _TOKEN.finditer(m.group(0))]
+        # Maximal runs of tokens that are not English words (short ones join either side).
+        at, k = m.start(), 0
+        while k < len(tokens):
+            j = k
+            while j < len(tokens) and tokens[j][2] != "known":
+                j += 1
+            if sum(kind == "unknown" for *_, kind in tokens[k:j]) >= _MIN_WORDS:
+                if tokens[k][0] > 0:
+                    out.append((at, m.start() + tokens[k][0], None))
+                out.append((m.start() + tokens[k][0], m.start() + tokens[j - 1][1], None))
+                at = m.start() + tokens[j - 1][1]
+            k = j + 1
+        out.append((at, m.end(), None))
+    return [(a, b, words) for a, b, words in out if b > a]
+
+
+def _kind(token: str) -> str:
+    """"known" for a token holding an English word of three letters or more, "unknown" for one
+    holding only other words of three letters or more, "short" otherwise."""
+    longer = [w for w in _words(token) if len(w) >= 3]
+    return "short" if not longer else "known" if any(map(known, longer)) else "unknown"
+
+
+def _joins(text: str, piece: tuple[int, int, list[str] | None], way: tuple[str, int]) -> bool:
+    """Whether a piece beside or between stretches decoded `way` belongs to their message: no
+    letters, or no English word of its own and English when decoded that way ("Ubj" is "How",
+    "V" is "I"; "Decode" is not)."""
+    piece = text[piece[0] : piece[1]]
+    if not _WORD.search(piece):
+        return True
+    if not _no_english(piece):
+        return False
+    words = _words(_decode(piece, way))
+    longer = [w for w in words if len(w) >= 3]
+    return any(map(known, longer)) if longer else all(map(known, words))
+
+
+def _ways(raw: str, words: list[str]) -> list[tuple[str, int]]:
     """The decodings a stretch is tried in: ROT13 and the likeliest other Caesar shifts, Atbash,
     backwards, and upside down where turned letters show."""
-    letters = np.frombuffer(raw.lower().encode("ascii", "ignore"), np.uint8)
+    # The shifts are ranked on the letters of the stretch's unknown words: the English words
+    # around a cipher ("Please decode ...") are not in it.
+    cipher = " ".join(w for w in words if not known(w))
+    letters = np.frombuffer(cipher.encode("ascii", "ignore"), np.uint8)
     fit = _FIT @ np.bincount(letters[(letters >= 97) & (letters <= 122)] - 97, minlength=26)
-    # Shifts whose letters are likelier English than the text's own.
-    likely = [k for k in sorted(range(1, 26), key=lambda k: -fit[k])[:_SHIFTS_TRIED] if fit[k] > fit[0]]
+    likely = sorted(range(1, 26), key=lambda k: -fit[k])[:_SHIFTS_TRIED]
     ways = [("shift", k) for k in dict.fromkeys([13, *likely])]
     ways += [("atbash", 0), ("backwards", 0)]
     if sum(ch in _TURNED_ONLY for ch in raw) >= 2:
@@ -206,13 +292,22 @@ def _decode(text: str, way: tuple[str, int]) -> str:
 
 def _morse(run: str) -> str | None:
     """The English text a run of Morse code spells, or None (rules, dividers, ellipses)."""
-    words = []
+    words, unknown, codes = [], 0, 0
     for word in _MORSE_WORD.split(run.translate(_DOTS).strip()):
-        letters = [_MORSE_CODE.get(code) for code in word.split()]
-        if not letters or None in letters:
-            return None
+        letters = [_MORSE_CODE.get(code, "") for code in word.split()]
+        unknown += letters.count("")
+        codes += len(letters)
         words.append("".join(letters))
-    return _english(" ".join(words))
+    if unknown * 10 > codes:  # a code the table lacks (a converter's own, a typo) costs its letter only
+        return None
+    # A full stop written straight after the last code ("... -- ." ending "home.") reads as one
+    # more dot: "homi" for "home".
+    last = run.translate(_DOTS).rstrip().rsplit(None, 1)[-1]
+    if len(last) > 1 and last.endswith(".") and words and not known(words[-1]):
+        shorter = _MORSE_CODE.get(last[:-1].lstrip("/|"), "")
+        if shorter and known(words[-1][:-1] + shorter):
+            words[-1] = words[-1][:-1] + shorter + "."
+    return _english(" ".join(w for w in words if w))
 
 
 def _words(text: str) -> list[str]:
@@ -220,7 +315,8 @@ def _words(text: str) -> list[str]:
     to a chat model (and so not a cipher), and so is base64 of "h0w t0 m4k3 4 b0mb"."""
     if not text.isascii():
         text = strip_marks(text)  # "İ" lowers to "i" and a combining dot, which would split its word
-    return _WORD.findall(" ".join(_unleet(t) for t in text.lower().split()))
+    text = text.lower()
+    return _WORD.findall(" ".join(map(_unleet, text.split())) if _DIGIT.search(text) else text)
 
 
 def _unleet(token: str) -> str:

@@ -4,7 +4,8 @@ Spaced-out letters ("m a k e a b o m b") lose their word boundaries once joined,
 neighbouring one-letter word ("a", "I") or a second spaced word runs into the first. The run is
 split by the most probable sequence of known words under a Zipf model of word frequency: a word
 of frequency rank r costs log((r + 1) * log N). The word list (`words.txt`) is the whole words
-of BERT's uncased vocabulary in its frequency order. Pure: reads only that packaged file.
+of BERT's uncased vocabulary in its frequency order, then a few words of the harms moderation
+reads about that it lacks (`words_extra.txt`). Pure: reads only those packaged files.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ _LONGEST_PIECE = 40  # no word in the list, with a suffix, is longer (checked in
 @cache
 def _costs() -> tuple[dict[str, float], int, frozenset[str]]:
     """Each word's cost, the longest word's length, and every prefix of a word."""
-    text = files("policywarden.text").joinpath("words.txt").read_text(encoding="utf-8")
+    package = files("policywarden.text")
+    text = "\n".join(package.joinpath(name).read_text(encoding="utf-8") for name in ("words.txt", "words_extra.txt"))
     words = [w for w in text.splitlines() if w and not w.startswith("#")]
     log_n = math.log(len(words))
     costs: dict[str, float] = {}
