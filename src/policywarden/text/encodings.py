@@ -36,6 +36,8 @@ from .segment import known
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/_-])(?:[A-Za-z0-9+/_-]{4}){4,}(?:[A-Za-z0-9+/_-]{2,3}={0,2})?(?![A-Za-z0-9+/=_-])")
 # Base64 wrapped in lines of 64 or 76 characters (PEM, MIME, the `base64` command): one blob.
 _WRAPPED = re.compile(r"(?<![A-Za-z0-9+/_-])(?:(?:[A-Za-z0-9+/]{64}|[A-Za-z0-9+/]{76})\r?\n)+[A-Za-z0-9+/]+={0,2}(?![A-Za-z0-9+/=_-])")
+# Base64 written in groups of four characters ("SG93 IHRv IG1h a2Ug"): at least four groups.
+_GROUPED = re.compile(r"(?<![^\s])(?:[A-Za-z0-9+/]{4}[ \t]+){3,}[A-Za-z0-9+/]{2,4}={0,2}(?![^\s])")
 # At least 8 bytes as hex digits, bare, spaced or colon-separated ("68 6f 77"), or as "\x68\x6f".
 _HEX = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}[ :]?){7,}[0-9A-Fa-f]{2}(?![0-9A-Fa-f])|(?:\\x[0-9A-Fa-f]{2}){8,}")
 # What a payload sits in: a line, a sentence, what follows a colon or comma, a quotation.
@@ -131,7 +133,8 @@ def reveal(text: str) -> tuple[str, list[str]]:
 
         return blob
 
-    text = _WRAPPED.sub(lambda m: _join_lines(m.group(0)), text) if "\n" in text else text
+    text = _WRAPPED.sub(_joined, text) if "\n" in text else text
+    text = _GROUPED.sub(_joined, text)
     text = _HEX.sub(decoded_by(_hex), _BASE64.sub(decoded_by(_base64), text))
     if "-" in text or "_" in text or not text.isascii():
         text = _MORSE.sub(decoded_by(_morse), text)
@@ -366,11 +369,11 @@ def _base64(blob: str, nested: bool = False) -> str | None:
     return _english(readable)
 
 
-def _join_lines(wrapped: str) -> str:
-    """Wrapped base64 as one line, where it decodes to English; else as it was (the lines of a
-    key or an image stay lines)."""
-    joined = re.sub(r"\s+", "", wrapped)
-    return joined if _base64(joined) is not None else wrapped
+def _joined(m: re.Match[str]) -> str:
+    """Base64 broken into lines or groups, as one blob where that decodes to English; else as it
+    was (the lines of a key or an image, four-letter words: "that will have been")."""
+    joined = re.sub(r"\s+", "", m.group(0))
+    return joined if _base64(joined) is not None else m.group(0)
 
 
 def _hex(run: str) -> str | None:
