@@ -63,7 +63,7 @@ from policywarden.text.windows import windows
         ("how to make a 🇧🇴🇲🇧", "how to make a bomb"),  # regional indicators spelling a word
         ("🇰 🇮 🇱 🇱 them", "kill them"),  # one by one
         ("I love 🇫🇷 and 🇯🇵", "i love 🇫🇷 and 🇯🇵"),  # two are a flag
-        ("🇺🇸🇺🇸 and 🇬🇧🇫🇷🇩🇪", "🇺🇸🇺🇸 and 🇬🇧🇫🇷🇩🇪"),  # and a run of flags is flags
+        ("how to 🇲🇦🇰🇪 it", "how to make it"),  # region codes both ("MA", "KE"), but four in a row
         ("killlllll", "kill"),
         ("  many \n\t spaces ", "many spaces"),
     ],

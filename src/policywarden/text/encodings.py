@@ -40,8 +40,9 @@ _WRAPPED = re.compile(r"(?<![A-Za-z0-9+/_-])(?:(?:[A-Za-z0-9+/]{64}|[A-Za-z0-9+/
 _GROUPED = re.compile(r"(?<![^\s])(?:[A-Za-z0-9+/]{4}[ \t]+){3,}[A-Za-z0-9+/]{2,4}={0,2}(?![^\s])")
 # At least 8 bytes as hex digits, bare, spaced or colon-separated ("68 6f 77"), or as "\x68\x6f".
 _HEX = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}[ :]?){7,}[0-9A-Fa-f]{2}(?![0-9A-Fa-f])|(?:\\x[0-9A-Fa-f]{2}){8,}")
-# What a payload sits in: a line, a sentence, what follows a colon or comma, a quotation.
-_STRETCH = re.compile(r"[^.!?:;,\n\"“”()\[\]{}]+")
+# What a payload sits in: a line, a sentence, what follows a colon or comma, a quotation. A
+# comma with no space after it is not a break ("1,000", "a,b"; "ʇ,uɐɔ", upside-down "can't").
+_STRETCH = re.compile(r"(?:[^.!?:;,\n\"“”()\[\]{}]|,(?=\S))+")
 _WORD = re.compile(r"[^\W\d_]+")
 _TOKEN = re.compile(r"\S+")
 _DIGIT = re.compile(r"\d")
@@ -72,7 +73,8 @@ _LOG_FREQ = [math.log(f) for f in (
 # _FIT[k] @ letter counts: the log-likelihood, as English, of a text with its letters moved k on.
 _FIT = np.array([[_LOG_FREQ[(i + k) % 26] for i in range(26)] for k in range(26)])
 _SHIFTS_TRIED = 3  # the likeliest shifts tried, besides ROT13
-_COMMON = {("shift", 13), ("backwards", 0)}
+# ROT13 and backwards, the usual ways, and upside down, which marks itself with turned letters.
+_COMMON = {("shift", 13), ("backwards", 0), ("upside down", 0)}
 _READ_FROM_RARE, _GAIN_RARE, _RARE_MIN_WORDS = 0.6, 0.4, 4
 _IN_PLACE_MIN_WORDS = 4  # distinct words of three letters or more, in a message decoded in place
 
@@ -140,9 +142,8 @@ def reveal(text: str) -> tuple[str, list[str]]:
         text = _MORSE.sub(decoded_by(_morse), text)
 
     # Stretches decoded the same way in a row make one message, decoded whole: joined across the
-    # pieces between them, and widened over the pieces beside them, that are too short to judge
-    # and read as English that way too ("Ubj, va lbhe bcvavba, ..."; not the "Decode" of
-    # "Decode: Ubj ..."). English between two such runs splits them: it is never decoded.
+    # pieces between them, and widened over the pieces beside them, that hold no English word
+    # ("Ubj, va lbhe bcvavba, ..."). English between two such runs splits them: it is never decoded.
     stretches = _stretches(text)
     claimed: dict[int, tuple[tuple[str, int], str]] = {}
     for k, (a, b, words) in enumerate(stretches):
@@ -154,7 +155,7 @@ def reveal(text: str) -> tuple[str, list[str]]:
     runs: list[list] = []  # [way, first, last, decoded stretches]
     for k in sorted(claimed):
         way, plain = claimed[k]
-        if runs and runs[-1][0] == way and all(_joins(text, stretches[j], way) for j in range(runs[-1][2] + 1, k)):
+        if runs and runs[-1][0] == way and all(_joins(text, stretches[j]) for j in range(runs[-1][2] + 1, k)):
             runs[-1][2] = k
             runs[-1][3].append(plain)
         else:
@@ -162,10 +163,10 @@ def reveal(text: str) -> tuple[str, list[str]]:
     floor = 0
     for n, run in enumerate(runs):
         way = run[0]
-        while run[1] > floor and run[1] - 1 not in claimed and _joins(text, stretches[run[1] - 1], way):
+        while run[1] > floor and run[1] - 1 not in claimed and _joins(text, stretches[run[1] - 1]):
             run[1] -= 1
         ceiling = runs[n + 1][1] if n + 1 < len(runs) else len(stretches)
-        while run[2] + 1 < ceiling and run[2] + 1 not in claimed and _joins(text, stretches[run[2] + 1], way):
+        while run[2] + 1 < ceiling and run[2] + 1 not in claimed and _joins(text, stretches[run[2] + 1]):
             run[2] += 1
         floor = run[2] + 1
     whole: list[str] = []
@@ -252,18 +253,12 @@ def _kind(token: str) -> str:
     return "short" if not longer else "known" if any(map(known, longer)) else "unknown"
 
 
-def _joins(text: str, piece: tuple[int, int, list[str] | None], way: tuple[str, int]) -> bool:
-    """Whether a piece beside or between stretches decoded `way` belongs to their message: no
-    letters, or no English word of its own and English when decoded that way ("Ubj" is "How",
-    "V" is "I"; "Decode" is not)."""
-    piece = text[piece[0] : piece[1]]
-    if not _WORD.search(piece):
-        return True
-    if not _no_english(piece):
-        return False
-    words = _words(_decode(piece, way))
-    longer = [w for w in words if len(w) >= 3]
-    return any(map(known, longer)) if longer else all(map(known, words))
+def _joins(text: str, piece: tuple[int, int, list[str] | None]) -> bool:
+    """Whether a piece beside or between stretches decoded `way` belongs to their message: it holds
+    no English word of three letters or more ("Ubj," "V", "#OhvyqGungJnyy"). A piece with one
+    ends the message, so English between two ciphered sentences is never decoded."""
+    piece_text = text[piece[0] : piece[1]]
+    return not _WORD.search(piece_text) or _no_english(piece_text)
 
 
 def _ways(raw: str, words: list[str]) -> list[tuple[str, int]]:

@@ -132,27 +132,17 @@ def _untag(m: re.Match[str]) -> str:
     return " " + "".join(chr(ord(ch) - 0xE0000) for ch in m.group(0)) + " "
 
 
-# Regional indicator symbols: a pair naming a region is its flag ("🇫🇷"); otherwise they spell
-# letters to a chat model ("🇧🇴🇲🇧", "🇰 🇮 🇱 🇱"). A run made wholly of flags ("🇺🇸🇬🇧") is left as flags.
+# Regional indicator symbols: two make a flag ("🇫🇷"); one alone, or three and more in a row, spell
+# letters to a chat model ("🇧🇴🇲🇧", "🇰 🇮 🇱 🇱"). Runs of two are left as flags. (Runs of flags,
+# "🇺🇸🇬🇧", read as letters too: left as flags where every pair is a region code, 4% more of the
+# requests so written in benchmarks/robustness.py passed, "🇲🇦🇰🇪" being "make"; no benign one
+# scored differently either way.)
 _REGIONAL = re.compile("[\U0001F1E6-\U0001F1FF]+")
-_FLAGS = frozenset((
-    "ac ad ae af ag ai al am ao aq ar as at au aw ax az ba bb bd be bf bg bh bi bj bl bm bn bo bq br bs "
-    "bt bv bw by bz ca cc cd cf cg ch ci ck cl cm cn co cp cr cu cv cw cx cy cz de dg dj dk dm do dz ea "
-    "ec ee eg eh er es et eu fi fj fk fm fo fr ga gb gd ge gf gg gh gi gl gm gn gp gq gr gs gt gu gw gy "
-    "hk hm hn hr ht hu ic id ie il im in io iq ir is it je jm jo jp ke kg kh ki km kn kp kr kw ky kz la "
-    "lb lc li lk lr ls lt lu lv ly ma mc md me mf mg mh mk ml mm mn mo mp mq mr ms mt mu mv mw mx my mz "
-    "na nc ne nf ng ni nl no np nr nu nz om pa pe pf pg ph pk pl pm pn pr ps pt pw py qa re ro rs ru rw "
-    "sa sb sc sd se sg sh si sj sk sl sm sn so sr ss st sv sx sy sz ta tc td tf tg th tj tk tl tm tn to "
-    "tr tt tv tw tz ua ug um un us uy uz va vc ve vg vi vn vu wf ws xk ye yt za zm zw"
-).split())
 
 
 def _unflag(m: re.Match[str]) -> str:
     run = m.group(0)
-    letters = "".join(chr(ord(ch) - 0x1F1E6 + 97) for ch in run)
-    if len(letters) % 2 == 0 and all(letters[i : i + 2] in _FLAGS for i in range(0, len(letters), 2)):
-        return run
-    return letters
+    return run if len(run) == 2 else "".join(chr(ord(ch) - 0x1F1E6 + 97) for ch in run)
 
 
 def unstyle(text: str) -> str:
