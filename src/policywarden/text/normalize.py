@@ -113,8 +113,10 @@ def _join_spaced(m: re.Match[str]) -> str:
         # Digits read as letters only where they make known words, one of at least four letters
         # with a digit in it ("5 u 1 c 1 d 3", "k 1 l l"); not in numbers, times and sizes
         # ("1 3 5", "4 x 4" is not "a ax a", "8 a.m.", "a 5'6").
-        words = known_words(run.translate(LEET)) if len(run) >= 4 and sum(map(str.isalpha, run)) >= 2 else None
-        if words is None or not _leet_word(run, words):
+        letters = sum(map(str.isalpha, run))
+        words = known_words(run.translate(LEET)) if len(run) >= 4 and letters >= 1 else None
+        # One letter among the digits ("5 7 0 p", "h 0 3 5") only where the run is a single word.
+        if words is None or not _leet_word(run, words) or (letters < 2 and " " in words):
             return m.group(0)
         return words
     if not run.isascii():  # look-alike letters in a Latin run ("k і l l", Cyrillic і)
