@@ -105,20 +105,30 @@ def _leet_word(run: str, words: str) -> bool:
     return False
 
 
+def _leet_words(run: str) -> str | None:
+    """The words a joined run of letters and digits spells with its digits read as letters, or
+    None. Digits count only where they make known words, one of at least four letters with a
+    digit in it ("5 u 1 c 1 d 3", "k 1 l l"); not in numbers, times and sizes ("1 3 5", "4 x 4"
+    is not "a ax a", "8 a.m.", "a 5'6"). One letter among the digits ("5 7 0 p", "h 0 3 5") only
+    where the run is a single word."""
+    letters = sum(map(str.isalpha, run))
+    words = known_words(run.translate(LEET)) if len(run) >= 4 and letters >= 1 else None
+    if words is None or not _leet_word(run, words) or (letters < 2 and " " in words):
+        return None
+    return words
+
+
 def _join_spaced(m: re.Match[str]) -> str:
     # Joined, a run loses its word boundaries: "i k i l l" and "m a k e a" have a one-letter word
     # in them, "h o w t o" two spaced words. The segmenter puts the boundaries back.
     run = _SEP.sub("", m.group(0))
     if not run.isalpha():
-        # Digits read as letters only where they make known words, one of at least four letters
-        # with a digit in it ("5 u 1 c 1 d 3", "k 1 l l"); not in numbers, times and sizes
-        # ("1 3 5", "4 x 4" is not "a ax a", "8 a.m.", "a 5'6").
-        letters = sum(map(str.isalpha, run))
-        words = known_words(run.translate(LEET)) if len(run) >= 4 and letters >= 1 else None
-        # One letter among the digits ("5 7 0 p", "h 0 3 5") only where the run is a single word.
-        if words is None or not _leet_word(run, words) or (letters < 2 and " " in words):
-            return m.group(0)
-        return words
+        words = _leet_words(run)
+        if words is None and run[-1].isalpha():
+            # A neighbouring one-letter word run in at the end ("c 4 u 5 3 y'all"): the rest alone.
+            head = _leet_words(run[:-1])
+            words = None if head is None else f"{head} {run[-1]}"
+        return m.group(0) if words is None else words
     if not run.isascii():  # look-alike letters in a Latin run ("k і l l", Cyrillic і)
         folded = run.translate(_HOMOGLYPHS)
         run = folded if folded.isascii() else run
