@@ -11,12 +11,13 @@ the payloads decoded, which are scored on their own too.
 Base64, hex and Morse code are found by their alphabets and lengths and decoded where they give
 English text. Letter substitutions (Caesar shifts, ROT13 among them, and Atbash) and reversal
 leave no mark of their own: a stretch of text (a line, a sentence, what follows a colon or
-comma, a quotation) of at least three words that are mostly not English words is tried in each
-(the Caesar shifts that English letter frequencies make likeliest, not all 25), and decoded where
-the result has far more English words (words of one or two letters do not count). Upside-down
-text (turned letters in reverse order, "ǝɯoɥ ʇɐ qɯoq ɐ") is tried where turned letters show.
-English text is never transformed, so it costs a word lookup per word and nothing more.
-Pure: no I/O.
+comma, a quotation, a run of non-words inside an English sentence) of at least three words that
+are mostly not English words is tried in each (the Caesar shifts that English letter frequencies
+make likeliest, not all 25), and decoded where the result has far more English words (words of
+one or two letters do not count). Upside-down text (turned letters in reverse order, "ǝɯoɥ ʇɐ
+qɯoq ɐ") is tried where turned letters show. A decoding replaces the cipher text only where it
+is convincingly English; a short one is scored on its own only. English text is never
+transformed, so it costs a word lookup per word and nothing more. Pure: no I/O.
 """
 
 from __future__ import annotations
