@@ -263,6 +263,7 @@ def test_payloads_are_capped():
         "@user LOL LOL LOL LOL LOL!!! You are a fool!!!",  # one word repeated is not a message
         "const squareNum = num => num * num",
         "Deep Fried Oreos http://t.co/quDw3wqD7r",  # a link's letters make no cipher
+        "!!!! “@user: Jay Z verse trash. http://t.co/eYb3B08BTM”",  # nor do they read as one backwards
         "Nee dat is na langdurig gepest worden. Zoals ik al zei: in de kiem smoren.",
         "| --- | --- | --- | --- | --- | --- |",  # a table's rule is not Morse code
         "Wait... what - - - - - - happened?",

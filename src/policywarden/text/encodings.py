@@ -197,7 +197,7 @@ def _decoded_stretch(raw: str, words: list[str] | None = None) -> tuple[tuple[st
     """The way a stretch that is mostly not English reads as English, and what it reads; the way
     that gives the most English where several give enough; None for most stretches. `words`:
     the stretch's `_words`, where they are known."""
-    words = _words(raw) if words is None else words
+    words = _words(raw, links=False) if words is None else words
     share = _english_share(words)
     if len(words) < _MIN_WORDS or sum(len(w) >= 3 for w in words) < 2 or share >= _UNREAD_BELOW:
         return None
@@ -224,7 +224,7 @@ def _stretches(text: str) -> list[tuple[int, int, list[str] | None]]:
     for m in _STRETCH.finditer(text):
         # A stretch that is mostly not English is tried whole: cipher text has its chance English
         # words ("era" is "are" backwards), which must not split it. Most are plain English.
-        words = _words(m.group(0))
+        words = _words(m.group(0), links=False)
         longer = [w for w in words if len(w) >= 3]
         unknown = sum(not known(w) for w in longer) if len(longer) >= _MIN_WORDS else 0
         if unknown < _MIN_WORDS or unknown > (1 - _UNREAD_BELOW) * len(longer):
@@ -250,7 +250,7 @@ def _stretches(text: str) -> list[tuple[int, int, list[str] | None]]:
 def _kind(token: str) -> str:
     """"known" for a token holding an English word of three letters or more, "unknown" for one
     holding only other words of three letters or more, "short" otherwise."""
-    longer = [w for w in _words(token) if len(w) >= 3]
+    longer = [w for w in _words(token, links=False) if len(w) >= 3]
     return "short" if not longer else "known" if any(map(known, longer)) else "unknown"
 
 
@@ -309,12 +309,16 @@ def _morse(run: str) -> str | None:
     return _english(" ".join(w for w in words if w))
 
 
-def _words(text: str) -> list[str]:
+def _words(text: str, links: bool = True) -> list[str]:
     """The words of `text`, lower case, with leetspeak read: "c0llud1ng w17h 5uppl13r5" is English
-    to a chat model (and so not a cipher), and so is base64 of "h0w t0 m4k3 4 b0mb"."""
+    to a chat model (and so not a cipher), and so is base64 of "h0w t0 m4k3 4 b0mb". `links=False`
+    leaves out links and paths ("//t.co/eYb3B08BTM"), whose letters make no words: they do not
+    make a stretch worth trying as a cipher (a handle does: "@hfre" is "@user" in ROT13)."""
     if not text.isascii():
         text = strip_marks(text)  # "İ" lowers to "i" and a combining dot, which would split its word
     text = text.lower()
+    if not links and "/" in text:
+        text = " ".join(t for t in text.split() if "/" not in t)
     return _WORD.findall(" ".join(map(_unleet, text.split())) if _DIGIT.search(text) else text)
 
 
