@@ -30,7 +30,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .normalize import strip_marks
+from .normalize import LEET_DIGITS, strip_marks
 from .segment import known
 
 # At least 16 characters of the base64 alphabet (standard or URL-safe), padded or not.
@@ -56,7 +56,6 @@ _READ_FROM, _GAIN = 0.4, 0.3
 _SENTENCES_UP_TO = 2_000  # characters of a decoded message also read sentence by sentence
 
 _LOWER = "abcdefghijklmnopqrstuvwxyz"
-_DIGITS = str.maketrans("0134578", "oieastb")
 _PUNCTUATION = "\"'()[]{}<>.,;:!?*"
 
 
@@ -163,7 +162,6 @@ def reveal(text: str) -> tuple[str, list[str]]:
             runs.append([way, k, k, [plain]])
     floor = 0
     for n, run in enumerate(runs):
-        way = run[0]
         while run[1] > floor and run[1] - 1 not in claimed and _joins(text, stretches[run[1] - 1]):
             run[1] -= 1
         ceiling = runs[n + 1][1] if n + 1 < len(runs) else len(stretches)
@@ -255,7 +253,7 @@ def _kind(token: str) -> str:
 
 
 def _joins(text: str, piece: tuple[int, int, list[str] | None]) -> bool:
-    """Whether a piece beside or between stretches decoded `way` belongs to their message: it holds
+    """Whether a piece beside or between stretches decoded one way belongs to their message: it holds
     no English word of three letters or more ("Ubj," "V", "#OhvyqGungJnyy"). A piece with one
     ends the message, so English between two ciphered sentences is never decoded."""
     piece_text = text[piece[0] : piece[1]]
@@ -291,8 +289,9 @@ def _decode(text: str, way: tuple[str, int]) -> str:
 
 def _morse(run: str) -> str | None:
     """The English text a run of Morse code spells, or None (rules, dividers, ellipses)."""
+    run = run.translate(_DOTS).strip()
     words, unknown, codes = [], 0, 0
-    for word in _MORSE_WORD.split(run.translate(_DOTS).strip()):
+    for word in _MORSE_WORD.split(run):
         letters = [_MORSE_CODE.get(code, "") for code in word.split()]
         unknown += letters.count("")
         codes += len(letters)
@@ -301,7 +300,7 @@ def _morse(run: str) -> str | None:
         return None
     # A full stop written straight after the last code ("... -- ." ending "home.") reads as one
     # more dot: "homi" for "home".
-    last = run.translate(_DOTS).rstrip().rsplit(None, 1)[-1]
+    last = run.rsplit(None, 1)[-1]
     if len(last) > 1 and last.endswith(".") and words and not known(words[-1]):
         shorter = _MORSE_CODE.get(last[:-1].lstrip("/|"), "")
         if shorter and known(words[-1][:-1] + shorter):
@@ -326,7 +325,7 @@ def _unleet(token: str) -> str:
     """A token of letters and digits read as the word its digits spell ("b0mb", "c0llud1ng,"), where
     they spell one; else the token (a number, a hash, a link's code)."""
     if token.isascii() and not token.isalpha() and any(ch.isalpha() for ch in token):
-        read = token.strip(_PUNCTUATION).translate(_DIGITS)
+        read = token.strip(_PUNCTUATION).translate(LEET_DIGITS)
         if read.isalpha() and known(read):
             return read
     return token

@@ -35,8 +35,10 @@ _STYLED = {
     for cp in range(*block)
     if (m := _STYLED_NAME.match(unicodedata.name(chr(cp), "")))
 }
-LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s", "!": "i", "|": "l"})
-_LEET_CHARS = set("0134578@$!|")
+# Leetspeak: the digits read as letters (also used alone, where symbols are punctuation), and symbols.
+LEET_DIGITS = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b"})
+_LEET = LEET_DIGITS | str.maketrans({"@": "a", "$": "s", "!": "i", "|": "l"})
+_LEET_CHARS = {chr(code) for code in _LEET}
 _WORD = re.compile(r"\S+")
 # "k i l l", "k.i.l.l", "k-i-l-l", "k  i  l  l", "k~i~l~l": three or more single letters joined
 # by a run of spaces or tabs (not line breaks) or one mark. Not "/", ",", ":" or a mark with spaces, which join
@@ -73,7 +75,7 @@ def _fold(token: str, latin_text: bool) -> str:
     if any(ch in _LEET_CHARS for ch in token) and any(ch.isalpha() for ch in token) and not _ADDRESS.search(token):
         core = token.strip(".,;:?!\"'()[]{}")
         if core and not core.isdigit() and sum(ch.isalpha() for ch in core) >= 1:
-            token = token.replace(core, core.translate(LEET))
+            token = token.replace(core, core.translate(_LEET))
     return token
 
 
@@ -112,7 +114,7 @@ def _leet_words(run: str) -> str | None:
     is not "a ax a", "8 a.m.", "a 5'6"). One letter among the digits ("5 7 0 p", "h 0 3 5") only
     where the run is a single word."""
     letters = sum(map(str.isalpha, run))
-    words = known_words(run.translate(LEET)) if len(run) >= 4 and letters >= 1 else None
+    words = known_words(run.translate(_LEET)) if len(run) >= 4 and letters >= 1 else None
     if words is None or not _leet_word(run, words) or (letters < 2 and " " in words):
         return None
     return words
