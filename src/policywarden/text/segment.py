@@ -71,6 +71,42 @@ def known(word: str) -> bool:
     return len(word) <= _LONGEST_PIECE and _known(word)
 
 
+def word_cost(word: str) -> float | None:
+    """How unlikely `word` (lower case) is as a word of running text (lower is more common), or
+    None for a word not in the list."""
+    return _cost(word, _costs()[0]) if len(word) <= _LONGEST_PIECE else None
+
+
+VOWEL = re.compile("[aeiou]")
+
+
+@cache
+def _skeletons() -> dict[str, str]:
+    """The commonest listed word of two letters or more for each string of consonants."""
+    costs = _costs()[0]
+    out: dict[str, str] = {}
+    for word in sorted(costs, key=costs.__getitem__):
+        if len(word) >= 2 and word.isalpha():
+            out.setdefault(VOWEL.sub("", word), word)
+    return out
+
+
+# Inflections, by their consonants: "hjckrs" is "hijack" and "ers".
+_SKELETON_SUFFIXES = (("ng", "ing"), ("rs", "ers"), ("r", "er"), ("d", "ed"), ("s", "s"), ("ly", "ly"))
+
+
+def with_vowels(skeleton: str) -> str | None:
+    """The commonest word written `skeleton` with its vowels taken out ("bmb" -> "bomb"), or an
+    inflection of one ("fckng" -> "fucking"); None where there is none."""
+    index = _skeletons()
+    word = index.get(skeleton)
+    if word is None:
+        for tail, suffix in _SKELETON_SUFFIXES:
+            if skeleton.endswith(tail) and (stem := index.get(skeleton[: -len(tail)])) is not None and len(stem) >= 3:
+                return stem + suffix
+    return word
+
+
 @lru_cache(maxsize=16384)  # words recur from text to text: most lookups are one hit here
 def _known(word: str) -> bool:
     return _cost(word, _costs()[0]) is not None
