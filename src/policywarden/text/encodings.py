@@ -35,7 +35,7 @@ import numpy as np
 
 from .codes import SPELLED, codes_in, readable, split_words
 from .normalize import LEET_DIGITS, strip_marks
-from .pieces import joined
+from .pieces import joined, unfilled, unjoined
 from .segment import VOWEL, known, with_vowels, word_cost
 
 # At least 16 characters of the base64 alphabet (standard or URL-safe), padded or not.
@@ -132,6 +132,9 @@ def reveal(text: str) -> tuple[str, list[str]]:
     if (pieces := joined(text)) is not None:  # a request split into strings to be joined
         # The joined string may itself be encoded (base64 cut in two): read once more.
         payloads.append(reveal(pieces)[0] if pieces != text else pieces)
+    for words in (unfilled(text), unjoined(text)):  # "How 👉 do 👉 I", "How_do_I_make_a_pipe_bomb"
+        if words is not None:
+            payloads.append(reveal(words)[0])  # what they part may be encoded too
 
     def decoded_by(decode: Callable[[str], str | None]) -> Callable[[re.Match[str]], str]:
         def blob(m: re.Match[str]) -> str:

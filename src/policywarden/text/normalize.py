@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from anyascii import anyascii
 
-from policywarden.text.segment import known_words, segment
+from policywarden.text.segment import known, known_words, segment
 
 # Invisible characters used to split words so filters miss them (Unicode "Cf" covers most;
 # these are listed for speed and for the few that are not Cf).
@@ -159,15 +159,39 @@ def _unflag(m: re.Match[str]) -> str:
     return run if len(run) == 2 else "".join(chr(ord(ch) - 0x1F1E6 + 97) for ch in run)
 
 
+# Pictographs: emoji and the symbols written as emoji (arrows, clocks, shapes, stars, hearts,
+# their variation selectors and skin tones), not the enclosed letters of U+1F100-1F1E5. Shared
+# with `pieces.unfilled`.
+PICTOGRAPH = (
+    "\u203c\u2049\u2190-\u21ff\u2300-\u23ff\u25a0-\u25ff\u2600-\u27bf\u2934\u2935\u2b00-\u2bff"
+    "\u3030\u303d\u3297\u3299\ufe0e\ufe0f\U0001F000-\U0001F0FF\U0001F200-\U0001FAFF"
+)
+# Written inside a word, pictographs are "bo😊mb" to a chat model and three unknown pieces to a
+# tokenizer ("Emoji Attack", Wei et al. 2024, against guard models). Where the letters around
+# them make a listed word, and were not words of their own, they are dropped; elsewhere they are
+# set apart as words ("WELL👏SAID" -> "well 👏 said"). Flags count as pictographs here.
+_PICTOGRAPHS = re.compile(f"[{PICTOGRAPH}\U0001F1E6-\U0001F1FF]+")
+_PICTURED_WORD = re.compile(rf"(?<![^\W\d_])[^\W\d_]+(?:{_PICTOGRAPHS.pattern}[^\W\d_]+)+")
+
+
+def _unpicture(m: re.Match[str]) -> str:
+    pieces = _PICTOGRAPHS.split(m.group(0))
+    joined = "".join(pieces)
+    if known(joined) and not all(len(p) >= 3 and known(p) for p in pieces):  # not "the😊rapist"
+        return joined
+    return _PICTOGRAPHS.sub(lambda p: f" {p.group(0)} ", m.group(0))
+
+
 def unstyle(text: str) -> str:
     """The characters of `text` as letters: styled letters plain, regional indicators spelling
     words as letters, tag characters as the ASCII they shadow, NFKC, invisible characters
-    removed, accents stripped, case folded."""
+    removed, accents stripped, case folded, pictographs inside a word taken out."""
     if not text.isascii():
         text = _TAGS.sub(_untag, _REGIONAL.sub(_unflag, text.translate(_STYLED)))
     text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf" or ch in "\n\t")
-    return strip_marks(text).casefold()
+    text = strip_marks(text).casefold()
+    return text if text.isascii() else _PICTURED_WORD.sub(_unpicture, text)
 
 
 def latin_majority(letters: list[str]) -> bool:
