@@ -1,6 +1,6 @@
-"""Text written as codes a chat model reads back: character codes in binary, decimal or `0x`
-hex, percent-encoding and quoted-printable, HTML entities, `\\u` escapes, base32, Ascii85,
-base85 and uuencode, Braille and the NATO spelling alphabet.
+"""Text written as codes a chat model reads back: character codes in binary (8 or 7 bits),
+decimal or `0x` hex, percent-encoding and quoted-printable, HTML entities, `\\u` escapes, base32,
+Ascii85, base85 and uuencode, Braille and the NATO spelling alphabet.
 
 `codes_in(text)` gives the codes a text may hold, each as a pattern that finds a run of it and a
 function that reads a run, or returns None where it is not that code (a list of prices, a link,
@@ -48,6 +48,15 @@ def _printable(decoded: str) -> str | None:
 
 # Eight bits a character, grouped or not: "01101000 01101111", "01101000, 01101111", a line each.
 _BINARY = re.compile(r"(?<![01])(?:[01]{8}(?:,[ \t]?|[ \t]|\r?\n)?){4,}(?![01])")
+
+
+# Seven bits a character, as `format(b, "07b")` writes ASCII: spaced, since unspaced it would be
+# the eight-bit code's.
+_BINARY7 = re.compile(r"(?<![01])(?:[01]{7}(?:,[ \t]?|[ \t]|\r?\n)){4,}[01]{7}(?![01])")
+
+
+def _binary7(run: str) -> str | None:
+    return _printable("".join(chr(int(group, 2)) for group in re.findall(r"[01]{7}", run)))
 
 
 def _binary(run: str) -> str | None:
@@ -250,6 +259,7 @@ def _nato(run: str) -> str | None:
 
 _CODES: list[tuple[re.Pattern[str], Reader]] = [
     (_BINARY, _binary),
+    (_BINARY7, _binary7),
     (_HEX_CODES, _hex_codes),
     (_DECIMAL, _decimal),
     (_PERCENT, _percent),
@@ -282,6 +292,7 @@ def codes_in(text: str) -> list[tuple[re.Pattern[str], Reader]]:
     words = low.translate(_NATO_APART).split()
     marks = (
         "0000" in text or "01" in text and "10" in text,  # binary
+        "01" in text and "10" in text,  # seven-bit binary
         "0x" in low,
         _NUMBERS.search(text) is not None,  # decimal
         "%" in text and _TWO_PERCENT.search(text) is not None,

@@ -143,6 +143,11 @@ _TAGS = re.compile("[\U000E0020-\U000E007E]+")
 
 
 def _untag(m: re.Match[str]) -> str:
+    # A subdivision flag is a black flag, a region's code in tag characters and a cancel tag
+    # ("🏴" "gbeng" U+E007F, England): a flag, not text.
+    at, end = m.start(), m.end()
+    if at and m.string[at - 1] == "\U0001F3F4" and m.string[end : end + 1] == "\U000E007F" and end - at <= 7:
+        return m.group(0)
     return " " + "".join(chr(ord(ch) - 0xE0000) for ch in m.group(0)) + " "
 
 

@@ -25,7 +25,10 @@ from .segment import known
 _ASSIGN = re.compile(
     r"(?<![\w.$])([A-Za-z_]\w{0,30})\s*(?::=|=|:|<-)\s*(?:\"([^\"\n]*)\"|'([^'\n]*)'|“([^”\n]*)”|‘([^’\n]*)’)"
 )
-_SUM = re.compile(r"(?<![\w.])[A-Za-z_]\w{0,30}(?:\s*\+\s*[A-Za-z_]\w{0,30})+(?![\w(])")
+# A sum of names and string literals: a + b, a + " " + b.
+_TERM = r"(?:[A-Za-z_]\w{0,30}|\"[^\"\n]*\"|'[^'\n]*')"
+_SUM = re.compile(rf"(?<![\w.]){_TERM}(?:\s*\+\s*{_TERM})+(?![\w(])")
+_TERMS = re.compile(_TERM)
 _WORD_END = re.compile(r"([A-Za-z]+)$")
 _WORD_START = re.compile(r"^([A-Za-z]+)")
 _MAX_PIECES = 200
@@ -40,8 +43,8 @@ _FILLED_MIN = 4  # gaps in a row with filler, from which it is filler
 
 
 def joined(text: str) -> str | None:
-    """The strings the first sum of two or more assigned names joins (`a + b + c`), joined; None
-    where the text has no such sum."""
+    """The strings the first sum of two or more assigned names joins (`a + b + c`, `a + " " + b`),
+    joined; None where the text has no such sum."""
     if "+" not in text:
         return None
     strings: dict[str, str] = {}
@@ -50,11 +53,12 @@ def joined(text: str) -> str | None:
     if len(strings) < 2:
         return None
     for m in _SUM.finditer(text):
-        names = [n.strip() for n in m.group(0).split("+")]
-        if 2 <= len(names) <= _MAX_PIECES and all(n in strings for n in names):
+        terms = _TERMS.findall(m.group(0))
+        names = [t for t in terms if t[0] not in "\"'"]
+        if 2 <= len(names) and len(terms) <= _MAX_PIECES and all(n in strings for n in names):
             out = ""
-            for name in names:
-                out = _join(out, strings[name])
+            for term in terms:
+                out = _join(out, strings[term]) if term in strings else out + term[1:-1]
             return out.strip() or None
     return None
 
