@@ -17,9 +17,9 @@ import binascii
 import html
 import quopri
 import re
+import string
 import urllib.parse
 from collections.abc import Callable
-from itertools import compress
 
 from .segment import known, known_words, segment
 
@@ -207,7 +207,7 @@ def _uu_line(line: str) -> bytes | None:
 
 # Six-dot Braille, letters and numbers (uncontracted, "grade 1"): U+2801-U+283F. A blank cell or a
 # space parts words; the capital sign is dropped; the number sign reads a-j as digits.
-_BRAILLE_LETTERS = dict(zip("⠁⠃⠉⠙⠑⠋⠛⠓⠊⠚⠅⠇⠍⠝⠕⠏⠟⠗⠎⠞⠥⠧⠺⠭⠽⠵", "abcdefghijklmnopqrstuvwxyz"))
+_BRAILLE_LETTERS = dict(zip("⠁⠃⠉⠙⠑⠋⠛⠓⠊⠚⠅⠇⠍⠝⠕⠏⠟⠗⠎⠞⠥⠧⠺⠭⠽⠵", string.ascii_lowercase))
 _BRAILLE_MARKS = {"⠂": ",", "⠆": ";", "⠒": ":", "⠲": ".", "⠖": "!", "⠦": "?", "⠴": '"', "⠄": "'", "⠤": "-", "⠀": " ", "⠠": ""}
 _BRAILLE_TABLE = str.maketrans({**_BRAILLE_LETTERS, **_BRAILLE_MARKS})
 _BRAILLE_DIGITS = str.maketrans(dict(zip("⠁⠃⠉⠙⠑⠋⠛⠓⠊⠚", "1234567890")))
@@ -244,7 +244,6 @@ _NATO_WORDS = {
     "tango": "t", "uniform": "u", "victor": "v", "whiskey": "w", "whisky": "w", "x-ray": "x", "xray": "x",
     "yankee": "y", "zulu": "z",
 }
-_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 _NATO_WORD = "(?:" + "|".join(sorted(map(re.escape, _NATO_WORDS), key=len, reverse=True)) + ")"
 _NATO_BREAK = r"[ \t]*(?:[/|\n]|[ \t]{2})[ \t]*"
 _NATO = re.compile(rf"(?ai)\b{_NATO_WORD}(?:(?:{_NATO_BREAK}|,[ \t]*|[ \t]){_NATO_WORD}){{3,}}\b")
@@ -252,24 +251,25 @@ _NATO = re.compile(rf"(?ai)\b{_NATO_WORD}(?:(?:{_NATO_BREAK}|,[ \t]*|[ \t]){_NAT
 
 def _nato(run: str) -> str | None:
     words = ["".join(_NATO_WORDS.get(w.lower(), "") for w in re.findall(r"[A-Za-z-]+", word)) for word in re.split(_NATO_BREAK, run)]
-    if _ALPHABET.find("".join(words)) >= 0:  # the alphabet recited: "Alpha Bravo Charlie Delta"
+    if string.ascii_lowercase.find("".join(words)) >= 0:  # the alphabet recited: "Alpha Bravo Charlie Delta"
         return None
     return segment(words[0]) if len(words) == 1 else " ".join(words)
 
 
-_CODES: list[tuple[re.Pattern[str], Reader]] = [
-    (_BINARY, _binary),
-    (_BINARY7, _binary7),
-    (_HEX_CODES, _hex_codes),
-    (_DECIMAL, _decimal),
-    (_PERCENT, _percent),
-    (_QUOTED, _quoted),
-    (_ENTITIES, _entities),
-    (_ESCAPES, _escapes),
-    (_LONG, _long),
-    (_UU, _uu),
-    (_BRAILLE, _braille),
-    (_NATO, _nato),
+# Each code with the name of the mark `codes_in` looks for first, in the order they are read.
+_CODES: list[tuple[str, re.Pattern[str], Reader]] = [
+    ("binary", _BINARY, _binary),
+    ("binary7", _BINARY7, _binary7),
+    ("0x", _HEX_CODES, _hex_codes),
+    ("decimal", _DECIMAL, _decimal),
+    ("percent", _PERCENT, _percent),
+    ("quoted", _QUOTED, _quoted),
+    ("entities", _ENTITIES, _entities),
+    ("escapes", _ESCAPES, _escapes),
+    ("long", _LONG, _long),
+    ("uu", _UU, _uu),
+    ("braille", _BRAILLE, _braille),
+    ("nato", _NATO, _nato),
 ]
 # Marks cheaper to test than the patterns: most texts hold no run of any code, and each pattern
 # scanned costs microseconds. Each mark is found in every run of its code, but uuencode's: a
@@ -290,19 +290,19 @@ def codes_in(text: str) -> list[tuple[re.Pattern[str], Reader]]:
     low = text.lower()
     long = [w for w in text.split() if len(w) >= _LONG_TOKEN]
     words = low.translate(_NATO_APART).split()
-    marks = (
-        "0000" in text or "01" in text and "10" in text,  # binary
-        "01" in text and "10" in text,  # seven-bit binary
-        "0x" in low,
-        _NUMBERS.search(text) is not None,  # decimal
-        "%" in text and _TWO_PERCENT.search(text) is not None,
-        "=" in text and _TWO_QUOTED.search(text) is not None,
-        "&#" in text,  # entities
-        "\\u" in low,  # escapes
-        bool(long),  # base32, Ascii85, base85
-        any(w.upper() == w for w in long),  # uuencode: no lower-case letter
-        not text.isascii(),  # Braille
+    marks = {
+        "binary": "0000" in text or "01" in text and "10" in text,
+        "binary7": "01" in text and "10" in text,
+        "0x": "0x" in low,
+        "decimal": _NUMBERS.search(text) is not None,
+        "percent": "%" in text and _TWO_PERCENT.search(text) is not None,
+        "quoted": "=" in text and _TWO_QUOTED.search(text) is not None,
+        "entities": "&#" in text,
+        "escapes": "\\u" in low,
+        "long": bool(long),  # base32, Ascii85, base85
+        "uu": any(w.upper() == w for w in long),  # no lower-case letter
+        "braille": not text.isascii(),
         # Two distinct words of the alphabet at least (a run has four); most texts have none.
-        len(_NATO_SET.intersection(words)) >= 2 and sum(w in _NATO_SET for w in words) >= 4,
-    )
-    return list(compress(_CODES, marks))
+        "nato": len(_NATO_SET.intersection(words)) >= 2 and sum(w in _NATO_SET for w in words) >= 4,
+    }
+    return [(pattern, read) for mark, pattern, read in _CODES if marks[mark]]

@@ -165,9 +165,8 @@ def _unflag(m: re.Match[str]) -> str:
 
 
 # Pictographs: emoji and the symbols written as emoji (arrows, clocks, shapes, stars, hearts,
-# their variation selectors and skin tones), not the enclosed letters of U+1F100-1F1E5. Shared
-# with `pieces.unfilled`.
-PICTOGRAPH = (
+# their variation selectors and skin tones), not the enclosed letters of U+1F100-1F1E5.
+_PICTOGRAPH = (
     "\u203c\u2049\u2190-\u21ff\u2300-\u23ff\u25a0-\u25ff\u2600-\u27bf\u2934\u2935\u2b00-\u2bff"
     "\u3030\u303d\u3297\u3299\ufe0e\ufe0f\U0001F000-\U0001F0FF\U0001F200-\U0001FAFF"
 )
@@ -175,7 +174,7 @@ PICTOGRAPH = (
 # tokenizer ("Emoji Attack", Wei et al. 2024, against guard models). Where the letters around
 # them make a listed word, and were not words of their own, they are dropped; elsewhere they are
 # set apart as words ("WELL👏SAID" -> "well 👏 said"). Flags count as pictographs here.
-_PICTOGRAPHS = re.compile(f"[{PICTOGRAPH}\U0001F1E6-\U0001F1FF]+")
+_PICTOGRAPHS = re.compile(f"[{_PICTOGRAPH}\U0001F1E6-\U0001F1FF]+")
 _PICTURED_WORD = re.compile(rf"(?<![^\W\d_])[^\W\d_]+(?:{_PICTOGRAPHS.pattern}[^\W\d_]+)+")
 
 
