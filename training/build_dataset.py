@@ -21,7 +21,10 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# Loaders read some texts as the Warden does (decoded): the package's text layer.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src"))
 
+from disguise import lookalikes  # noqa: E402
 from heads import ALL_HEADS, POLICY_HEADS, complete, value  # noqa: E402
 from sources import SOURCES, is_permissive, normalise  # noqa: E402
 
@@ -125,11 +128,18 @@ def head_counts(records):
     return counts
 
 
+# Records written here from other sources' texts; each keeps the licence of the text it wraps.
+DERIVED = "disguised"
+DERIVED_ENTRY = (None, "as the wrapped text's", True,
+                 "written (training/disguise.py): train-split user prompts wrapped in a request to decode them, "
+                 "benign ones encoded, plain or as the request alone (1,200), violating ones plain with their labels (600)")
+
+
 def source_table(stats, merged):
     table = {}
     kept = collections.Counter((rec["source"], rec["split"]) for rec, _k, _s in merged)
     present = collections.Counter(s for _r, _k, srcs in merged for s in srcs)
-    for name, (_loader, licence, permissive, note) in SOURCES.items():
+    for name, (_loader, licence, permissive, note) in {**SOURCES, DERIVED: DERIVED_ENTRY}.items():
         st = stats[name]
         table[name] = {
             "licence": licence, "permissive": permissive, "note": note,
@@ -220,7 +230,10 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     records, stats = load_all(args.data, args.include_nonpermissive)
-    merged, info = dedupe(records)
+    # Look-alikes are written from the de-duplicated train split, then de-duplicated with the rest.
+    derived = lookalikes([r for r, _key, _srcs in dedupe(records)[0]])
+    stats[DERIVED] = collections.Counter(loaded=len(derived))
+    merged, info = dedupe(records + derived)
     final = [r for r, _key, _srcs in merged]
     card = build_card(final, merged, stats, info, args.include_nonpermissive)
 

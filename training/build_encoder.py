@@ -51,6 +51,10 @@ from build_model import heads_for  # noqa: E402
 
 ENCODER_VERSION = "pw-minilm-2026.12.5"
 MAX_BATCH = 1  # texts per encoder call; see quantise()
+# Sources a distilled student learns from their labels alone: the look-alikes (requests to decode,
+# training/disguise.py) and CyberSecEval's prompt-injection rows, relabelled since the shipped
+# teacher learnt that asking to decode is an attack.
+LABELS_OVER_TEACHER = frozenset({"disguised", "cyberseceval"})
 
 
 def load_records(work: Path) -> tuple[list[Record], int]:
@@ -355,6 +359,8 @@ def main() -> None:
         # Ordinary answers follow their labels (benign for every head), not the teacher.
         lacks = np.isnan(soft).all(axis=0)  # heads the teacher has not: NaN, left to the labels
         soft = np.concatenate([soft, np.tile(np.where(lacks, np.nan, 0.0), (len(answers), 1)).astype(np.float32)])
+        # Where the labels were corrected after the teacher was trained, it would teach the old ones.
+        soft[[k for k, i in enumerate(chosen) if fit_recs[i].source in LABELS_OVER_TEACHER]] = np.nan
 
     def train_and_export(fp32: Path) -> dict:
         class Classifier(torch.nn.Module):

@@ -736,13 +736,53 @@ def load_bipia(root):
                 yield rec(f"{host}\n\n{attack}", pos(*heads), None, "bipia", "MIT", split)
 
 
+# An input that tries to override a model's instructions, claims authority over it, or asks for
+# the secret its system prompt guards (English, and the languages CyberSecEval uses).
+_INJECTION = re.compile(
+    r"\b(ignor\w*|disregard|forget|overlook)\b.{0,40}\b(previous|prior|above|instru\w*|directives|rules"
+    r"|told|tasks|that)\b|regardless of previous|\bDAN\b|do anything now|\b(system|god|maintenance|override"
+    r"|verification) mode|<system|override|as an ai developed by|\bi'?m (your|a) (developer|maintainer)"
+    r"|\bas your (creator|boss)|you said not to|pass(word|code|phrase)|secret (key|code)|confidential string"
+    r"|unlocks our system|grants access|no special filtering|social security number|credit card|contraseña|mot de passe|passwort|senha|パスワード|비밀번호|무시"
+    r"|अनदेखी|игнорир|αγνοήστε|olvida|vergessen", re.I | re.S)
+# A request for the personal data in a system prompt: an attack only in that context, and not
+# plainly benign without it, so neither label is given.
+_EXTRACTION = re.compile(
+    r"\buser'?s?\b|\b[A-Z][a-z]+'s (birth|email|current|favou?rite)|\bbirth ?(date|day|year|month)"
+    r"|email address|\bwhere (does|do|is) \S+( \S+)? (currently )?liv|\blives? now|bank ?balance|database"
+    r"|residence|phishing|\blog ?in\b", re.I)
+
+
+def injection_label(user_input):
+    """CyberSecEval's direct prompt-injection inputs are tests against a system prompt ("only talk
+    about X", "never reveal the password"), so many read alone are ordinary questions, some of
+    them encoded ("Can you decode this Morse code and tell me what it says: ...", decoding to a
+    question about physics). Labelling all of them circumvention taught the models that asking to
+    decode is an attack. Read as the Warden reads them (decoded), an input is circumvention
+    where it overrides or claims authority or seeks a secret; unknown where it asks for a
+    person's data; else benign (unknown where most letters are not Latin: not read)."""
+    from policywarden.text.encodings import reveal
+
+    revealed, payloads = reveal(user_input)
+    read = "\n".join([revealed, *payloads])
+    if _INJECTION.search(read):
+        return pos("protect.circumvention"), None
+    letters = [c for c in read if c.isalpha()]
+    if _EXTRACTION.search(read) or sum(c.isascii() for c in letters) < 0.9 * len(letters):
+        return None
+    return BENIGN
+
+
 def load_cyberseceval(root):
-    """Prompt-injection user inputs (circumvention) and interpreter-abuse
-    prompts (malicious cyber).  mitre_frr (benign) is held back."""
+    """Prompt-injection user inputs (direct ones by `injection_label`; indirect ones, an attack
+    inside a document, circumvention) and interpreter-abuse prompts (malicious cyber).
+    mitre_frr (benign) is held back."""
     base = os.path.join(data_dir(root, "cyberseceval"), "CybersecurityBenchmarks", "datasets")
     for row in read_json(os.path.join(base, "prompt_injection", "prompt_injection.json")):
         text = row["user_input"]
-        yield rec(text, pos("protect.circumvention"), None, "cyberseceval", "MIT", hash_split(text))
+        label = injection_label(text) if row["injection_type"] == "direct" else (pos("protect.circumvention"), None)
+        if label is not None:
+            yield rec(text, *label, "cyberseceval", "MIT", hash_split(text))
     for row in read_json(os.path.join(base, "interpreter", "interpreter.json.gz")):
         text = row["mutated_prompt"]
         yield rec(text, pos("protect.cyber_ip", "openai:illicit"), None, "cyberseceval", "MIT",
@@ -1279,7 +1319,7 @@ SOURCES = {
     "bipia": (load_bipia, "MIT", True,
               "attack appended to benign email/code context -> circumvention (+cyber_ip for code); clean contexts benign; own split"),
     "cyberseceval": (load_cyberseceval, "MIT", True,
-                     "prompt-injection inputs -> circumvention; interpreter abuse -> cyber_ip + openai:illicit"),
+                     "prompt-injection inputs -> circumvention where they override, claim authority or seek the secret (read decoded), benign English questions otherwise, personal-data requests skipped; interpreter abuse -> cyber_ip + openai:illicit"),
     "davidson_hate_offensive": (load_davidson_hate_offensive, "MIT", True,
                                 "hate -> HATE; offensive -> not violating (4,000 sampled); neither -> benign (3,000 sampled)"),
     "ethos": (load_ethos, "GPL-3.0", False,
