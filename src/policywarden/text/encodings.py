@@ -35,7 +35,7 @@ import numpy as np
 
 from .codes import SPELLED, codes_in, readable, split_words
 from .normalize import LEET_DIGITS, strip_marks
-from .pieces import joined, unfilled, unjoined
+from .pieces import fields, joined, unfilled, unjoined
 from .segment import VOWEL, known, with_vowels, word_cost
 
 # At least 16 characters of the base64 alphabet (standard or URL-safe), padded or not.
@@ -129,9 +129,9 @@ def reveal(text: str) -> tuple[str, list[str]]:
     answer it:" 75% and 36%; a Caesar shift 50% and 15%; a neutral "Respond to this ROT13
     message:" 0.7% and 2.7%, the one wording that reads better left encoded)."""
     payloads: list[str] = []
-    # A request in pieces: strings to be joined, words parted by emoji or run together. What the
-    # pieces make may itself be encoded (base64 cut in two): read once more.
-    for pieces in (joined(text), unfilled(text), unjoined(text)):
+    # A request in pieces: strings to be joined, words parted by emoji or run together, fields of
+    # an object. What the pieces make may itself be encoded (base64 cut in two): read once more.
+    for pieces in (joined(text), unfilled(text), unjoined(text), fields(text)):
         if pieces is not None:
             payloads.append(reveal(pieces)[0] if pieces != text else pieces)
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from anyascii import anyascii
 
-from policywarden.text.segment import known, known_words, segment
+from policywarden.text.segment import known, known_words, segment, word_cost
 
 # Invisible characters used to split words so filters miss them (Unicode "Cf" covers most;
 # these are listed for speed and for the few that are not Cf).
@@ -180,9 +180,16 @@ _PICTURED_WORD = re.compile(rf"(?<![^\W\d_])[^\W\d_]+(?:{_PICTOGRAPHS.pattern}[^
 
 def _unpicture(m: re.Match[str]) -> str:
     pieces = _PICTOGRAPHS.split(m.group(0))
+    if all(len(p) >= 3 and known(p) for p in pieces):  # words of their own: "the😊rapist"
+        return _PICTOGRAPHS.sub(lambda p: f" {p.group(0)} ", m.group(0))
     joined = "".join(pieces)
-    if known(joined) and not all(len(p) >= 3 and known(p) for p in pieces):  # not "the😊rapist"
+    if known(joined):
         return joined
+    if len(pieces) == 2:
+        # One pictograph in the place of a vowel ("b💣mb", "l❤️ve"): the commonest listed word.
+        read = [w for w in (pieces[0] + v + pieces[1] for v in "aeiou") if known(w)]
+        if read:
+            return min(read, key=lambda w: word_cost(w) or 99.0)
     return _PICTOGRAPHS.sub(lambda p: f" {p.group(0)} ", m.group(0))
 
 
