@@ -105,3 +105,10 @@ def test_the_benchmark_asks_in_words_the_training_data_does_not_use():
     written = [a.format(name=n, payload="").lower() for a in ASKS for _, names in CODES.values() for n in names]
     assert len(asks) > 15
     assert not [(a, w) for a in asks for w in written if a in w]
+
+
+def test_violating_texts_stay_plain_when_the_benign_pool_runs_short():
+    recs = _records()
+    out = lookalikes(recs, n_benign=500, n_violating=20)
+    violating = [r for r in out if r["labels"]]
+    assert len(violating) == 20 and all("version" in r["text"] for r in violating)

@@ -154,10 +154,11 @@ def lookalikes(records: list[dict], n_benign: int = 1200, n_violating: int = 600
     rng = random.Random(seed)
     codes = sorted(CODES)
     out = []
-    for i, r in enumerate(benign[:n_benign] + violating[:n_violating]):
+    wrapped = benign[:n_benign]
+    for i, r in enumerate(wrapped + violating[:n_violating]):
         code = codes[i % len(codes)]
         encode, names = CODES[code]
-        form = "plain" if i >= n_benign else rng.choices(("encoded", "plain", "alone"), (0.5, 0.35, 0.15))[0]
+        form = "plain" if i >= len(wrapped) else rng.choices(("encoded", "plain", "alone"), (0.5, 0.35, 0.15))[0]
         name = rng.choice(names)
         template = rng.choice([a for a in ASKS if form != "alone" or not a.startswith("{payload}")])
         payload = {"encoded": lambda: encode(r["text"]), "plain": lambda: r["text"], "alone": lambda: None}[form]()

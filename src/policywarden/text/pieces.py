@@ -44,8 +44,13 @@ _WORDLIKE = re.compile(r"[^\W_]")
 _FILLED_MIN = 4  # gaps in a row with filler, from which it is filler
 
 
-# "key": "value" in a JSON object or a Python dict: a key of letters, a value of one line.
-_FIELD = re.compile(r"""["']([A-Za-z][\w \-]{0,40})["']\s*:\s*(?:"([^"\n]{1,500})"|'([^'\n]{1,500})')""")
+# "key": "value" in a JSON object, a Python dict or a JavaScript object (a bare key after "{" or
+# ","); a value of one line, escaped quotes allowed, as json.dumps writes them.
+_FIELD = re.compile(
+    r"""(?:["']([A-Za-z][\w \-]{0,40})["']|[{,]\s*([A-Za-z_]\w{0,40}))\s*:\s*"""
+    r"""(?:"((?:[^"\\\n]|\\[^\n]){1,500})"|'((?:[^'\\\n]|\\[^\n]){1,500})')"""
+)
+_ESCAPE = re.compile(r"\\(.)")
 _WORD = re.compile(r"(?<![^\W_])[A-Za-z]{2,}(?![^\W_])")  # a word, not a piece of an identifier
 _MAX_FIELDS = 200
 
@@ -53,17 +58,19 @@ _MAX_FIELDS = 200
 def fields(text: str) -> str | None:
     """A request laid out as fields (`{"item": "pipe bomb", "goal": "kill my neighbours"}`), which
     reads as data to the models, written as prose: "item: pipe bomb. goal: kill my neighbours.";
-    None where the text has fewer than two fields whose values hold words, one of them two."""
+    None where no value holds two words and fewer than three hold one (`{"id": 3}` is data)."""
     if "{" not in text or ":" not in text:
         return None
-    out = []
+    out, phrases = [], 0
     for m in _FIELD.finditer(text):
-        value = (m.group(2) if m.group(2) is not None else m.group(3)).strip()
+        key = m.group(1) or m.group(2)
+        value = _ESCAPE.sub(r"\1", m.group(3) if m.group(3) is not None else m.group(4)).strip()
         if _WORD.search(value):
-            out.append(f"{m.group(1).replace('_', ' ').replace('-', ' ').strip()}: {value.rstrip('.')}.")
+            phrases += len(_WORD.findall(value)) > 1
+            out.append(f"{key.replace('_', ' ').replace('-', ' ').strip()}: {value.rstrip('.')}.")
             if len(out) == _MAX_FIELDS:
                 break
-    return " ".join(out) if len(out) >= 2 and any(" " in f.split(": ", 1)[1] for f in out) else None
+    return " ".join(out) if phrases or len(out) >= 3 else None
 
 
 def joined(text: str) -> str | None:
