@@ -161,6 +161,6 @@ def lookalikes(records: list[dict], n_benign: int = 1200, n_violating: int = 600
         form = "plain" if i >= len(wrapped) else rng.choices(("encoded", "plain", "alone"), (0.5, 0.35, 0.15))[0]
         name = rng.choice(names)
         template = rng.choice([a for a in ASKS if form != "alone" or not a.startswith("{payload}")])
-        payload = {"encoded": lambda: encode(r["text"]), "plain": lambda: r["text"], "alone": lambda: None}[form]()
+        payload = encode(r["text"]) if form == "encoded" else r["text"] if form == "plain" else None
         out.append({**r, "text": _ask(template, name, payload), "source": "disguised", "split": "train"})
     return out

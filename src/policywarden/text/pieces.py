@@ -65,8 +65,9 @@ def fields(text: str) -> str | None:
     for m in _FIELD.finditer(text):
         key = m.group(1) or m.group(2)
         value = _ESCAPE.sub(r"\1", m.group(3) if m.group(3) is not None else m.group(4)).strip()
-        if _WORD.search(value):
-            phrases += len(_WORD.findall(value)) > 1
+        words = _WORD.findall(value)
+        if words:
+            phrases += len(words) > 1
             out.append(f"{key.replace('_', ' ').replace('-', ' ').strip()}: {value.rstrip('.')}.")
             if len(out) == _MAX_FIELDS:
                 break
