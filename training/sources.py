@@ -742,13 +742,15 @@ _INJECTION = re.compile(
     r"\b(ignor\w*|disregard|forget|overlook)\b.{0,40}\b(previous|prior|above|instru\w*|directives|rules"
     r"|told|tasks|that)\b|regardless of previous|\bDAN\b|do anything now|\b(system|god|maintenance|override"
     r"|verification) mode|<system|override|as an ai developed by|\bi'?m (your|a) (developer|maintainer)"
-    r"|\bas your (creator|boss)|you said not to|pass(word|code|phrase)|secret (key|code)|confidential string"
+    r"|\bi(?:'m| am) (actually )?(the |a |an )?(president|god|police|bank accountant|administrator|admin)\b"
+    r"|\bas your (creator|boss)|you said not to|(?<!change their )(?<!change your )pass(word|code|phrase)"
+    r"|secret (key|code)|confidential string"
     r"|unlocks our system|grants access|no special filtering|social security number|credit card|contraseña|mot de passe|passwort|senha|パスワード|비밀번호|무시"
     r"|अनदेखी|игнорир|αγνοήστε|olvida|vergessen", re.I | re.S)
 # A request for the personal data in a system prompt: an attack only in that context, and not
 # plainly benign without it, so neither label is given.
 _EXTRACTION = re.compile(
-    r"\buser'?s?\b|\b[A-Z][a-z]+'s (birth|email|current|favou?rite)|\bbirth ?(date|day|year|month)"
+    r"\bthe user'?s?\b|\b[A-Z][a-z]+'s (birth|email|current|favou?rite)|\bbirth ?(date|day|year|month)"
     r"|email address|\bwhere (does|do|is) \S+( \S+)? (currently )?liv|\blives? now|bank ?balance|database"
     r"|residence|phishing|\blog ?in\b", re.I)
 
