@@ -20,7 +20,7 @@ import random
 import re
 import sys
 
-from common import ROOT, write
+from common import ROOT, candidate_options, emit
 
 sys.path.insert(0, str(ROOT / "training"))
 from disguise import CODES, LEET, split_strings  # noqa: E402
@@ -94,6 +94,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=300, help="texts of each kind")
     ap.add_argument("--seed", type=int, default=0)
+    candidate_options(ap)
     args = ap.parse_args()
     out = ROOT / "training" / "out"
     records = [r for r in read_jsonl(out / "dataset.jsonl") if r.split == "heldout"]
@@ -101,7 +102,7 @@ def main() -> None:
     records = [r for r in records if r.role == "user" and 20 <= len(r.text) <= 600]
     rng = random.Random(args.seed)
     rng.shuffle(records)
-    warden = Warden()
+    warden = Warden(model_dir=args.model, encoder_gate=args.gate)
     positives = [r.text for r in records if r.label("any") == 1][: args.n * 3]
     benign = [r.text for r in records if r.label("any") == 0 and not r.labels][: args.n * 3]
     pos_flags = warden.moderate(positives)
@@ -118,7 +119,7 @@ def main() -> None:
         newly = sum(v.flagged for v in warden.moderate([fn(t, r2) for t in passed])) / max(1, len(passed))
         results[name] = {"still_flagged": round(kept, 4), "benign_newly_flagged": round(newly, 4)}
         print(f"{name:30} {kept:>14.3f} {newly:>21.3f}")
-    write("robustness", {"model": warden.model_version, "violating": len(caught), "benign": len(passed), "disguises": results})
+    emit("robustness", {"model": warden.model_version, "violating": len(caught), "benign": len(passed), "disguises": results}, args)
 
 
 if __name__ == "__main__":
