@@ -26,7 +26,7 @@ from policywarden.text.normalize import normalize  # noqa: E402
 from policywarden.training.records import read_jsonl, written_records  # noqa: E402
 from policywarden.training.trainer import TrainConfig, train  # noqa: E402
 
-MODEL_VERSION = "pw-ngram-2026.12.2"
+MODEL_VERSION = "pw-ngram-2026.12.3"
 
 
 def heads_for(policy) -> list[str]:
