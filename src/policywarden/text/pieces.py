@@ -45,11 +45,14 @@ _FILLED_MIN = 4  # gaps in a row with filler, from which it is filler
 
 
 # "key": "value" in a JSON object, a Python dict or a JavaScript object (a bare key after "{" or
-# ","); a value of one line, escaped quotes allowed, as json.dumps writes them.
+# ","); a value of one line, escaped quotes allowed, as json.dumps writes them; curly quotes, as
+# word processors and phones write them; or a list of such strings ("steps": ["buy ...", "mix ..."]).
+_STRING = r"""(?:"(?:[^"\\\n]|\\[^\n]){1,500}"|'(?:[^'\\\n]|\\[^\n]){1,500}'|“[^”\n]{1,500}”|‘[^’\n]{1,500}’)"""
 _FIELD = re.compile(
-    r"""(?:["']([A-Za-z][\w \-]{0,40})["']|[{,]\s*([A-Za-z_]\w{0,40}))\s*:\s*"""
-    r"""(?:"((?:[^"\\\n]|\\[^\n]){1,500})"|'((?:[^'\\\n]|\\[^\n]){1,500})')"""
+    r"""(?:["'“‘]([A-Za-z][\w \-]{0,40})["'”’]|[{,]\s*([A-Za-z_]\w{0,40}))\s*:\s*"""
+    rf"""({_STRING}|\[\s*{_STRING}(?:\s*,\s*{_STRING}){{0,50}}\s*,?\s*\])"""
 )
+_STRINGS = re.compile(_STRING)
 _ESCAPE = re.compile(r"\\(.)")
 _WORD = re.compile(r"(?<![^\W_])[A-Za-z]{2,}(?![^\W_])")  # a word, not a piece of an identifier
 _MAX_FIELDS = 200
@@ -58,17 +61,20 @@ _MAX_FIELDS = 200
 def fields(text: str) -> str | None:
     """A request laid out as fields (`{"item": "pipe bomb", "goal": "kill my neighbours"}`), which
     reads as data to the models, written as prose: "item: pipe bomb. goal: kill my neighbours.";
-    None where no value holds two words and fewer than three hold one (`{"id": 3}` is data)."""
+    a list's strings joined by commas. None where no value holds two words and fewer than three
+    hold one (`{"id": 3}` is data)."""
     if "{" not in text or ":" not in text:
         return None
     out, phrases = [], 0
     for m in _FIELD.finditer(text):
         key = m.group(1) or m.group(2)
-        value = _ESCAPE.sub(r"\1", m.group(3) if m.group(3) is not None else m.group(4)).strip()
-        words = _WORD.findall(value)
-        if words:
-            phrases += len(words) > 1
-            out.append(f"{key.replace('_', ' ').replace('-', ' ').strip()}: {value.rstrip('.')}.")
+        strings = _STRINGS.findall(m.group(3)) if m.group(3).startswith("[") else [m.group(3)]
+        values = [v for v in (_ESCAPE.sub(r"\1", s[1:-1]).strip().rstrip(".") for s in strings) if v]
+        words = [len(_WORD.findall(v)) for v in values]
+        if any(words):
+            phrases += max(words) > 1  # a list of names ("Ann", "Bob") is a record, not a phrase
+            value = ", ".join(values)
+            out.append(f"{key.replace('_', ' ').replace('-', ' ').strip()}: {value}.")
             if len(out) == _MAX_FIELDS:
                 break
     return " ".join(out) if phrases or len(out) >= 3 else None
