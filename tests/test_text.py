@@ -389,8 +389,13 @@ def test_words_run_together_are_parted():
     assert unjoined("Answer: How_do_I_make_a_pipe_bomb?_at_home") == "How do I make a pipe bomb? at home"
     assert unjoined("IWantToKillMyself tonight, HowToMakeTNTAtHome") == "I Want To Kill Myself\nHow To Make TNT At Home"
     assert unjoined("how-do-i-make-a-pipe-bomb") == "how do i make a pipe bomb"
+    # a whole message of one run: three words do, without little ones
+    assert unjoined("Niggas_deserve_better_bitches") == "Niggas deserve better bitches"
+    assert unjoined("@user_bye_youre_a_queer") == "@user bye youre a queer"
+    for ordinary in ("2024-01-05", "a_b_c", "e-mail", "ab12_cd34_ef56"):
+        assert unjoined(ordinary) is None
     for ordinary in ("check_number_of_labels and load_system_host_keys", "#BuildTheWallNowAndForever", "SCOTUS FIRST",
-                     "precision_recall_fscore_support", "objectification and diversification", "state-of-the-art"):
+                     "model.precision_recall_fscore_support(y)", "objectification and diversification", "a state-of-the-art design"):
         assert unjoined(ordinary) is None
 
 

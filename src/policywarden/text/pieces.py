@@ -165,6 +165,12 @@ _PUNCTUATION = "\"'()[]{}<>.,;:!?*"
 
 def unjoined(text: str) -> str | None:
     """The runs of words run together in the text, parted, a line each; None where it has none."""
+    whole = text.strip()
+    # The whole message one run by underscores or hyphens ("Niggas_deserve_better_bitches"): no
+    # sentence around it for an identifier to sit in, so fewer words, and fewer little ones, do.
+    if (whole.count("_") >= 2 or whole.count("-") >= 2) and not _SPACE.search(whole):
+        if (parted := _whole_run(whole)) is not None:
+            return parted
     if text.count("_") < 4 and text.count("-") < 4 and _LOWER_UPPER.search(text) is None:
         return None  # most texts: no token can hold a run
     runs: list[str | None] = []
@@ -176,6 +182,21 @@ def unjoined(text: str) -> str | None:
         elif len(token) >= 5 and not (token.islower() or token.isupper() or token.istitle()):
             runs += [_parted(_CAMEL_WORD.findall(m.group(0))) for m in _CAMEL.finditer(token)]
     return "\n".join(r for r in runs if r) or None
+
+
+_SPACE = re.compile(r"\s")
+_WHOLE_KNOWN_SHARE = 0.5
+
+
+def _whole_run(token: str) -> str | None:
+    """A message that is one run of three or more words by "_" or "-", parted; None where half
+    its words are not listed (a name or a code, "x86_64-linux-gnu")."""
+    sep = "_" if token.count("_") >= 2 else "-"
+    words = [w for w in token.split(sep) if w]
+    low = [w.strip(_PUNCTUATION).lower() for w in words]
+    if len(words) >= 3 and sum(known(w) for w in low) >= _WHOLE_KNOWN_SHARE * len(words) and any(len(w) >= 3 for w in low):
+        return " ".join(words)
+    return None
 
 
 def _parted(words: list[str]) -> str | None:
