@@ -373,6 +373,12 @@ def test_pictographs_inside_and_between_words():
     # one in the place of a vowel: the commonest listed word; letters alone stay apart
     assert normalize("how to build a b💣mb and k😊ll them") == "how to build a bomb and kill them"
     assert normalize("I l❤️ve you") == "i love you"
+    # the letters alone a rarer word ("ned", "thes" as "the" and "s"): the commoner reading
+    assert normalize("I n😊ed th😊s now") == "i need this now"
+    assert normalize("stupid ho😊es") == "stupid hoes"  # a word put in, read as an inflection
+    # one glued to the front, where no word follows: a vowel; after it a word, a mark
+    assert normalize("😊llegal aliens go 😊nto the van") == "illegal aliens go into the van"
+    assert normalize("👉click here 🔥hot 👅tm") == "👉click here 🔥hot 👅tm"
     assert normalize("xq😊zz") == "xq 😊 zz"
     assert normalize("love 😊 you 🇫🇷") == "love 😊 you 🇫🇷"
     # between every two words: the words alone are a payload; a few emoji are not filler
