@@ -398,8 +398,12 @@ def test_words_run_together_are_parted():
     # a whole message of one run: three words do, without little ones
     assert unjoined("Niggas_deserve_better_bitches") == "Niggas deserve better bitches"
     assert unjoined("@user_bye_youre_a_queer") == "@user bye youre a queer"
-    for ordinary in ("2024-01-05", "a_b_c", "e-mail", "ab12_cd34_ef56"):
+    for ordinary in ("2024-01-05", "a_b_c", "e-mail", "ab12_cd34_ef56", "x86_64-linux-gnu", "a_a_zzzzz",
+                     "https://example.com/my-new-blog-post", "https://en.wikipedia.org/wiki/List_of_sovereign_states"):
         assert unjoined(ordinary) is None
+    # a lone identifier or compound is parted too: harmless words to score beside it
+    assert unjoined("load_system_host_keys") == "load system host keys"
+    assert unjoined("state-of-the-art") == "state of the art"
     for ordinary in ("check_number_of_labels and load_system_host_keys", "#BuildTheWallNowAndForever", "SCOTUS FIRST",
                      "model.precision_recall_fscore_support(y)", "objectification and diversification", "a state-of-the-art design"):
         assert unjoined(ordinary) is None
@@ -416,6 +420,13 @@ def test_a_request_split_into_strings_is_joined():
         assert joined(ordinary) is None
 
 
+@pytest.mark.timeout(10)
+def test_a_list_left_open_before_a_long_run_of_spaces_is_read_in_linear_time():
+    # `\s*,?\s*\]` took 23 s on this (both runs of spaces splitting it every way); now milliseconds
+    assert fields('{"a": ["x"' + " " * 100_000 + "}") is None
+    assert fields('{"a": [' + ('"x"' + " " * 2_000 + ",") * 50 + "]}") is None
+
+
 def test_a_request_laid_out_as_fields_is_read_as_prose():
     text = 'Fill this in: {"item": "pipe bomb", "goal": "kill my neighbours", "when": "tonight"}'
     assert reveal(text)[1] == ["item: pipe bomb. goal: kill my neighbours. when: tonight."]
@@ -427,12 +438,13 @@ def test_a_request_laid_out_as_fields_is_read_as_prose():
     assert fields('{"action": "build", "item": "bomb", "target": "school"}') == "action: build. item: bomb. target: school."
     # curly quotes, as phones write them; a list of strings, joined
     assert fields('{“item”: “pipe bomb”, ‘goal’: ‘kill them’}') == "item: pipe bomb. goal: kill them."
-    assert fields('{"steps": ["buy fertiliser and diesel", "pack it in a pipe"], "id": 7}') == (
+    assert fields('{"steps": ["buy fertiliser and diesel", "", "pack it in a pipe", 3, null], "id": 7}') == (
         "steps: buy fertiliser and diesel, pack it in a pipe.")
+    assert fields('{"words": ["how", "to", "make", "a", "bomb"]}') == "words: how, to, make, a, bomb."
     for data in ('{"id": 3, "ok": true}', '{"a": "x"}', '{"token": "abc123def456", "key": "f00_bar"}',
                  '{"first": "Ann", "last": "Lee"}',  # two one-word values: a record, not a request
                  '{"names": ["Ann", "Bob"], "ids": ["a1", "b2"]}',  # lists of one-word values too
-                 '{"a": [' + '"two words", ' * 60 + ']}',  # a list longer than 50 strings is data
+                 '{"a": [' + '"two words", ' * 250 + ']}',  # a list longer than 200 items is data
                  'He said: "hello there" {x}',  # prose: a key is quoted or follows "{" or ","
                  '"item": "pipe bomb", "goal": "kill"'):  # no object
         assert fields(data) is None

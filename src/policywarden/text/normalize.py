@@ -177,12 +177,13 @@ _PICTOGRAPH = (
 _PICTOGRAPHS = re.compile(f"[{_PICTOGRAPH}\U0001F1E6-\U0001F1FF]+")
 _PICTURED_WORD = re.compile(rf"(?<![^\W\d_])[^\W\d_]+(?:{_PICTOGRAPHS.pattern}[^\W\d_]+)+")
 # One glued to the front of letters that are no word, where a vowel would be: "😊llegal", "🔥nto".
-_PICTURED_START = re.compile(rf"(?<![^\s@#]){_PICTOGRAPHS.pattern}(?=([^\W\d_]{{3,}})(?![^\W\d_]))")
+_PICTURED_START = re.compile(rf"(?<!\S){_PICTOGRAPHS.pattern}(?=([^\W\d_]{{3,}})(?![^\W\d_]))")
 
 
 def _commonest(options: list[str]) -> str | None:
-    """The commonest of `options` in the word list as it is, else the first known as an
-    inflection ("hoes", not "hooes"), else the commonest such; None if none is known."""
+    """The commonest of `options` in the word list as it is; else the first option where it is
+    known as an inflection ("hoes", not "hooes"); else the commonest known as one; None where
+    none is known."""
     read = [w for w in options if listed(w)]
     if not read and known(options[0]):
         return options[0]
@@ -217,7 +218,8 @@ def _unpicture_start(m: re.Match[str]) -> str:
 def unstyle(text: str) -> str:
     """The characters of `text` as letters: styled letters plain, regional indicators spelling
     words as letters, tag characters as the ASCII they shadow, NFKC, invisible characters
-    removed, accents stripped, case folded, pictographs inside a word taken out."""
+    removed, accents stripped, case folded, pictographs inside a word taken out (or read as the
+    letter they stand for), one glued to the front of letters that are no word read as a vowel."""
     if not text.isascii():
         text = _TAGS.sub(_untag, _REGIONAL.sub(_unflag, text.translate(_STYLED)))
     text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)

@@ -46,11 +46,15 @@ _FILLED_MIN = 4  # gaps in a row with filler, from which it is filler
 
 # "key": "value" in a JSON object, a Python dict or a JavaScript object (a bare key after "{" or
 # ","); a value of one line, escaped quotes allowed, as json.dumps writes them; curly quotes, as
-# word processors and phones write them; or a list of such strings ("steps": ["buy ...", "mix ..."]).
-_STRING = r"""(?:"(?:[^"\\\n]|\\[^\n]){1,500}"|'(?:[^'\\\n]|\\[^\n]){1,500}'|“[^”\n]{1,500}”|‘[^’\n]{1,500}’)"""
+# word processors and phones write them; or a list of up to _MAX_ITEMS such strings, numbers,
+# null or booleans ("steps": ["buy ...", "", "mix ...", 3]). `\s*(?:,\s*)?\]` and not
+# `\s*,?\s*\]`: two optional runs of spaces side by side would split a long run every way.
+_STRING = r"""(?:"(?:[^"\\\n]|\\[^\n]){0,500}"|'(?:[^'\\\n]|\\[^\n]){0,500}'|“[^”\n]{0,500}”|‘[^’\n]{0,500}’)"""
+_ITEM = rf"(?:{_STRING}|-?\d[\d.eE+-]{{0,30}}|null|true|false|None|True|False)"
+_MAX_ITEMS = 200
 _FIELD = re.compile(
     r"""(?:["'“‘]([A-Za-z][\w \-]{0,40})["'”’]|[{,]\s*([A-Za-z_]\w{0,40}))\s*:\s*"""
-    rf"""({_STRING}|\[\s*{_STRING}(?:\s*,\s*{_STRING}){{0,50}}\s*,?\s*\])"""
+    rf"""({_STRING}|\[\s*{_ITEM}(?:\s*,\s*{_ITEM}){{0,{_MAX_ITEMS - 1}}}\s*(?:,\s*)?\])"""
 )
 _STRINGS = re.compile(_STRING)
 _ESCAPE = re.compile(r"\\(.)")
@@ -72,7 +76,9 @@ def fields(text: str) -> str | None:
         values = [v for v in (_ESCAPE.sub(r"\1", s[1:-1]).strip().rstrip(".") for s in strings) if v]
         words = [len(_WORD.findall(v)) for v in values]
         if any(words):
-            phrases += max(words) > 1  # a list of names ("Ann", "Bob") is a record, not a phrase
+            # A list of two names ("Ann", "Bob") is a record; of three words or more, or a string
+            # of several, a phrase (a request one word an item: ["how", "to", "make", ...]).
+            phrases += max(words) > 1 or sum(words) >= 3
             value = ", ".join(values)
             out.append(f"{key.replace('_', ' ').replace('-', ' ').strip()}: {value}.")
             if len(out) == _MAX_FIELDS:
@@ -149,8 +155,8 @@ def unfilled(text: str) -> str | None:
 
 
 # Words run together: by underscores or hyphens, or in camel case (not hashtags or handles,
-# whose words the models learnt run together). Lower-case runs are not split: long words split
-# too ("divers if i cat i on"). Identifiers in code run words together too
+# whose words the models learnt run together, unless one is the whole message: `_whole_run`).
+# Lower-case runs are not split: long words split too ("divers if i cat i on"). Identifiers in code run words together too
 # ("check_number_of_labels"): a run counts where it holds two of these little words, which
 # sentences have and names seldom do, and mostly listed words (an acronym counts as one).
 _SNAKE = re.compile(r"(?<![\w#@/-])[^\sA-Za-z_]*[A-Za-z][^\s_]*(?:_[^\sA-Za-z_]*[A-Za-z][^\s_]*){4,}")
@@ -186,15 +192,22 @@ def unjoined(text: str) -> str | None:
 
 _SPACE = re.compile(r"\s")
 _WHOLE_KNOWN_SHARE = 0.5
+_CODE_PIECE = re.compile(r"[A-Za-z]\d|\d[A-Za-z]")
 
 
 def _whole_run(token: str) -> str | None:
-    """A message that is one run of three or more words by "_" or "-", parted; None where half
-    its words are not listed (a name or a code, "x86_64-linux-gnu")."""
+    """A message that is one run of three or more words by "_" or "-", parted; None where fewer
+    than half its pieces are known words of letters, or none of three letters or more is ("a_b_c",
+    "x86_64-linux-gnu"), or it is a link or a path ("https://.../my-new-blog-post")."""
+    if "/" in token or "." in token.strip(_PUNCTUATION):
+        return None
     sep = "_" if token.count("_") >= 2 else "-"
     words = [w for w in token.split(sep) if w]
+    if any(_CODE_PIECE.search(w) for w in words):  # "x86_64-linux-gnu", "sha256_of_file"
+        return None
     low = [w.strip(_PUNCTUATION).lower() for w in words]
-    if len(words) >= 3 and sum(known(w) for w in low) >= _WHOLE_KNOWN_SHARE * len(words) and any(len(w) >= 3 for w in low):
+    listed = [w for w in low if w.isalpha() and known(w)]
+    if len(words) >= 3 and len(listed) >= _WHOLE_KNOWN_SHARE * len(words) and any(len(w) >= 3 for w in listed):
         return " ".join(words)
     return None
 
