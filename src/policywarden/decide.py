@@ -27,6 +27,16 @@ class CategoryDecision:
     source: str  # which scorer produced the score
 
 
+def _decision(id, score, threshold, flagged, action, severity, applies, source) -> CategoryDecision:  # noqa: A002
+    """A CategoryDecision made without the frozen dataclass's __init__, which sets each field
+    through object.__setattr__: a verdict holds one per category and the Warden makes one verdict
+    per text, so at thousands of texts a second that was a sixth of the n-gram model's time."""
+    d = object.__new__(CategoryDecision)
+    d.__dict__.update(id=id, score=score, threshold=threshold, flagged=flagged, action=action, severity=severity,
+                      applies=applies, source=source)
+    return d
+
+
 @dataclass(frozen=True)
 class Verdict:
     flagged: bool  # any policy category hit
@@ -87,6 +97,10 @@ class _Row:
     severity: str
     reporting: tuple[str, ...]
 
+    @property
+    def action_value(self) -> str:
+        return self.action.value
+
 
 class Decider:
     """Turns per-head scores into a Verdict under one policy and one set of model thresholds.
@@ -122,6 +136,17 @@ class Decider:
             for name in c.openai:
                 self.mapped[name].append(c.id)
         self.openai_thresholds = {name: thresholds.get(f"openai:{name}", DEFAULT_THRESHOLD) for name in OPENAI_CATEGORIES}
+        self._plans: dict[str, tuple[list[tuple[_Row, bool, str]], frozenset[str]]] = {}
+        self._openai_plans: dict[frozenset[str], list[tuple[str, str, float, bool]]] = {}
+
+    def _plan(self, surface: str) -> tuple[list[tuple[_Row, bool, str]], frozenset[str]]:
+        """Each row with whether it applies on `surface` and its action's name, and the ids that
+        apply: the same for every text on a surface, so worked out once."""
+        cached = self._plans.get(surface)
+        if cached is None:
+            plan = [(row, row.enabled and surface in row.surfaces, row.action_value) for row in self.rows]
+            cached = self._plans[surface] = (plan, frozenset(row.id for row, applies, _ in plan if applies))
+        return cached
 
     def decide(
         self,
@@ -135,18 +160,15 @@ class Decider:
     ) -> Verdict:
         decisions: list[CategoryDecision] = []
         hits: list[_Row] = []
-        applying: set[str] = set()
-        for row in self.rows:
-            score = float(scores.get(row.id, 0.0))
-            applies = row.enabled and surface in row.surfaces
-            flagged = applies and row.id in scores and score >= row.threshold
-            if applies:
-                applying.add(row.id)
+        plan, applying = self._plan(surface)
+        for row, applies, action_value in plan:
+            cid = row.id
+            score = scores.get(cid)
+            flagged = applies and score is not None and score >= row.threshold
             if flagged:
                 hits.append(row)
-            decisions.append(
-                CategoryDecision(row.id, score, row.threshold, flagged, row.action.value, row.severity, applies, sources.get(row.id, "none"))
-            )
+            decisions.append(_decision(cid, 0.0 if score is None else float(score), row.threshold, flagged, action_value,
+                                       row.severity, applies, sources.get(cid, "none")))
         action = max((r.action for r in hits), key=lambda a: a.rank).value if hits else "allow"
         reporting = sorted({r for row in hits for r in row.reporting})
         flags, oscores = self.project_openai(scores, {r.id for r in hits}, applying)
@@ -159,7 +181,7 @@ class Decider:
                 # mandatory report and raises no OpenAI category.
                 k = max(fitting, key=lambda t: (t[0], -t[1]))[1]  # the first of equals
                 d = decisions[k]
-                decisions[k] = CategoryDecision(d.id, d.score, d.threshold, True, "flag", d.severity, True, UNATTRIBUTED_SOURCE)
+                decisions[k] = _decision(d.id, d.score, d.threshold, True, "flag", d.severity, True, UNATTRIBUTED_SOURCE)
                 hits.append(self.rows[k])
                 action = "flag"
         return Verdict(
@@ -178,6 +200,19 @@ class Decider:
             reporting=reporting,
         )
 
+    def _openai_plan(self, applying: set[str] | frozenset[str]) -> list[tuple[str, str, float, bool]]:
+        """Each OpenAI category's name, head, threshold and whether every policy category mapped
+        to it is off; cached for the few sets of applying categories a Decider sees (one a surface)."""
+        key = applying if isinstance(applying, frozenset) else frozenset(applying)
+        plan = self._openai_plans.get(key)
+        if plan is None:
+            plan = [(name, f"openai:{name}", self.openai_thresholds[name],
+                     bool(self.mapped[name]) and not any(cid in key for cid in self.mapped[name]))
+                    for name in OPENAI_CATEGORIES]
+            if len(self._openai_plans) < 64:  # operators' overrides make few distinct sets
+                self._openai_plans[key] = plan
+        return plan
+
     def project_openai(
         self, scores: dict[str, float], hit_ids: set[str], applying: set[str]
     ) -> tuple[dict[str, bool], dict[str, float]]:
@@ -193,13 +228,13 @@ class Decider:
         or not applicable on this surface), that OpenAI category is not flagged either."""
         flags: dict[str, bool] = {}
         out: dict[str, float] = {}
-        for name in OPENAI_CATEGORIES:
-            head = f"openai:{name}"
-            mapped = self.mapped[name]
-            own = float(scores.get(head, 0.0))
-            switched_off = bool(mapped) and not any(cid in applying for cid in mapped)
-            flags[name] = head in scores and own >= self.openai_thresholds[name] and not switched_off
-            out[name] = own
+        for name, head, threshold, switched_off in self._openai_plan(applying):
+            own = scores.get(head)
+            if own is None:
+                flags[name], out[name] = False, 0.0
+            else:
+                out[name] = own = float(own)
+                flags[name] = own >= threshold and not switched_off
 
         def fit(name: str) -> float:
             return float(scores.get(f"openai:{name}", 0.0)) / max(self.openai_thresholds[name], 1e-6)

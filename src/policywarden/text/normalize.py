@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from anyascii import anyascii
 
-from policywarden.text.segment import known, known_words, segment, word_cost
+from policywarden.text.segment import known, known_words, listed, segment, word_cost
 
 # Invisible characters used to split words so filters miss them (Unicode "Cf" covers most;
 # these are listed for speed and for the few that are not Cf).
@@ -176,6 +176,19 @@ _PICTOGRAPH = (
 # set apart as words ("WELL👏SAID" -> "well 👏 said"). Flags count as pictographs here.
 _PICTOGRAPHS = re.compile(f"[{_PICTOGRAPH}\U0001F1E6-\U0001F1FF]+")
 _PICTURED_WORD = re.compile(rf"(?<![^\W\d_])[^\W\d_]+(?:{_PICTOGRAPHS.pattern}[^\W\d_]+)+")
+# One glued to the front of letters that are no word, where a vowel would be: "😊llegal", "🔥nto".
+_PICTURED_START = re.compile(rf"(?<!\S){_PICTOGRAPHS.pattern}(?=([^\W\d_]{{3,}})(?![^\W\d_]))")
+
+
+def _commonest(options: list[str]) -> str | None:
+    """The commonest of `options` in the word list as it is; else the first option where it is
+    known as an inflection ("hoes", not "hooes"); else the commonest known as one; None where
+    none is known."""
+    read = [w for w in options if listed(w)]
+    if not read and known(options[0]):
+        return options[0]
+    read = read or [w for w in options if known(w)]
+    return min(read, key=lambda w: word_cost(w) or 99.0) if read else None
 
 
 def _unpicture(m: re.Match[str]) -> str:
@@ -183,26 +196,36 @@ def _unpicture(m: re.Match[str]) -> str:
     if all(len(p) >= 3 and known(p) for p in pieces):  # words of their own: "the😊rapist"
         return _PICTOGRAPHS.sub(lambda p: f" {p.group(0)} ", m.group(0))
     joined = "".join(pieces)
-    if known(joined):
-        return joined
     if len(pieces) == 2:
-        # One pictograph in the place of a vowel ("b💣mb", "l❤️ve"): the commonest listed word.
-        read = [w for w in (pieces[0] + v + pieces[1] for v in "aeiou") if known(w)]
-        if read:
-            return min(read, key=lambda w: word_cost(w) or 99.0)
+        # Put in a word ("bo😊mb") or in the place of a vowel ("b💣mb", "l❤️ve", "n😊ed", whose
+        # letters alone are "ned"): the commonest listed reading.
+        word = _commonest([joined, *(pieces[0] + v + pieces[1] for v in "aeiou")])
+        if word is not None:
+            return word
+    elif known(joined):
+        return joined
     return _PICTOGRAPHS.sub(lambda p: f" {p.group(0)} ", m.group(0))
+
+
+def _unpicture_start(m: re.Match[str]) -> str:
+    rest = m.group(1)
+    if known(rest):  # "👉click", "🔥hot": a word after a mark
+        return m.group(0)
+    word = _commonest([v + rest for v in "aeiou"])
+    return m.group(0) if word is None else word[0]
 
 
 def unstyle(text: str) -> str:
     """The characters of `text` as letters: styled letters plain, regional indicators spelling
     words as letters, tag characters as the ASCII they shadow, NFKC, invisible characters
-    removed, accents stripped, case folded, pictographs inside a word taken out."""
+    removed, accents stripped, case folded, pictographs inside a word taken out (or read as the
+    letter they stand for), one glued to the front of letters that are no word read as a vowel."""
     if not text.isascii():
         text = _TAGS.sub(_untag, _REGIONAL.sub(_unflag, text.translate(_STYLED)))
     text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf" or ch in "\n\t")
     text = strip_marks(text).casefold()
-    return text if text.isascii() else _PICTURED_WORD.sub(_unpicture, text)
+    return text if text.isascii() else _PICTURED_START.sub(_unpicture_start, _PICTURED_WORD.sub(_unpicture, text))
 
 
 def latin_majority(letters: list[str]) -> bool:

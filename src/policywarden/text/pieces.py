@@ -45,11 +45,18 @@ _FILLED_MIN = 4  # gaps in a row with filler, from which it is filler
 
 
 # "key": "value" in a JSON object, a Python dict or a JavaScript object (a bare key after "{" or
-# ","); a value of one line, escaped quotes allowed, as json.dumps writes them.
+# ","); a value of one line, escaped quotes allowed, as json.dumps writes them; curly quotes, as
+# word processors and phones write them; or a list of up to _MAX_ITEMS such strings, numbers,
+# null or booleans ("steps": ["buy ...", "", "mix ...", 3]). `\s*(?:,\s*)?\]` and not
+# `\s*,?\s*\]`: two optional runs of spaces side by side would split a long run every way.
+_STRING = r"""(?:"(?:[^"\\\n]|\\[^\n]){0,500}"|'(?:[^'\\\n]|\\[^\n]){0,500}'|“[^”\n]{0,500}”|‘[^’\n]{0,500}’)"""
+_ITEM = rf"(?:{_STRING}|-?\d[\d.eE+-]{{0,30}}|null|true|false|None|True|False)"
+_MAX_ITEMS = 200
 _FIELD = re.compile(
-    r"""(?:["']([A-Za-z][\w \-]{0,40})["']|[{,]\s*([A-Za-z_]\w{0,40}))\s*:\s*"""
-    r"""(?:"((?:[^"\\\n]|\\[^\n]){1,500})"|'((?:[^'\\\n]|\\[^\n]){1,500})')"""
+    r"""(?:["'“‘]([A-Za-z][\w \-]{0,40})["'”’]|[{,]\s*([A-Za-z_]\w{0,40}))\s*:\s*"""
+    rf"""({_STRING}|\[\s*{_ITEM}(?:\s*,\s*{_ITEM}){{0,{_MAX_ITEMS - 1}}}\s*(?:,\s*)?\])"""
 )
+_STRINGS = re.compile(_STRING)
 _ESCAPE = re.compile(r"\\(.)")
 _WORD = re.compile(r"(?<![^\W_])[A-Za-z]{2,}(?![^\W_])")  # a word, not a piece of an identifier
 _MAX_FIELDS = 200
@@ -58,17 +65,22 @@ _MAX_FIELDS = 200
 def fields(text: str) -> str | None:
     """A request laid out as fields (`{"item": "pipe bomb", "goal": "kill my neighbours"}`), which
     reads as data to the models, written as prose: "item: pipe bomb. goal: kill my neighbours.";
-    None where no value holds two words and fewer than three hold one (`{"id": 3}` is data)."""
+    a list's strings joined by commas. None where no value holds two words and fewer than three
+    hold one (`{"id": 3}` is data)."""
     if "{" not in text or ":" not in text:
         return None
     out, phrases = [], 0
     for m in _FIELD.finditer(text):
         key = m.group(1) or m.group(2)
-        value = _ESCAPE.sub(r"\1", m.group(3) if m.group(3) is not None else m.group(4)).strip()
-        words = _WORD.findall(value)
-        if words:
-            phrases += len(words) > 1
-            out.append(f"{key.replace('_', ' ').replace('-', ' ').strip()}: {value.rstrip('.')}.")
+        strings = _STRINGS.findall(m.group(3)) if m.group(3).startswith("[") else [m.group(3)]
+        values = [v for v in (_ESCAPE.sub(r"\1", s[1:-1]).strip().rstrip(".") for s in strings) if v]
+        words = [len(_WORD.findall(v)) for v in values]
+        if any(words):
+            # A list of two names ("Ann", "Bob") is a record; of three words or more, or a string
+            # of several, a phrase (a request one word an item: ["how", "to", "make", ...]).
+            phrases += max(words) > 1 or sum(words) >= 3
+            value = ", ".join(values)
+            out.append(f"{key.replace('_', ' ').replace('-', ' ').strip()}: {value}.")
             if len(out) == _MAX_FIELDS:
                 break
     return " ".join(out) if phrases or len(out) >= 3 else None
@@ -143,8 +155,8 @@ def unfilled(text: str) -> str | None:
 
 
 # Words run together: by underscores or hyphens, or in camel case (not hashtags or handles,
-# whose words the models learnt run together). Lower-case runs are not split: long words split
-# too ("divers if i cat i on"). Identifiers in code run words together too
+# whose words the models learnt run together, unless one is the whole message: `_whole_run`).
+# Lower-case runs are not split: long words split too ("divers if i cat i on"). Identifiers in code run words together too
 # ("check_number_of_labels"): a run counts where it holds two of these little words, which
 # sentences have and names seldom do, and mostly listed words (an acronym counts as one).
 _SNAKE = re.compile(r"(?<![\w#@/-])[^\sA-Za-z_]*[A-Za-z][^\s_]*(?:_[^\sA-Za-z_]*[A-Za-z][^\s_]*){4,}")
@@ -159,6 +171,12 @@ _PUNCTUATION = "\"'()[]{}<>.,;:!?*"
 
 def unjoined(text: str) -> str | None:
     """The runs of words run together in the text, parted, a line each; None where it has none."""
+    whole = text.strip()
+    # The whole message one run by underscores or hyphens ("Niggas_deserve_better_bitches"): no
+    # sentence around it for an identifier to sit in, so fewer words, and fewer little ones, do.
+    if (whole.count("_") >= 2 or whole.count("-") >= 2) and not _SPACE.search(whole):
+        if (parted := _whole_run(whole)) is not None:
+            return parted
     if text.count("_") < 4 and text.count("-") < 4 and _LOWER_UPPER.search(text) is None:
         return None  # most texts: no token can hold a run
     runs: list[str | None] = []
@@ -170,6 +188,28 @@ def unjoined(text: str) -> str | None:
         elif len(token) >= 5 and not (token.islower() or token.isupper() or token.istitle()):
             runs += [_parted(_CAMEL_WORD.findall(m.group(0))) for m in _CAMEL.finditer(token)]
     return "\n".join(r for r in runs if r) or None
+
+
+_SPACE = re.compile(r"\s")
+_WHOLE_KNOWN_SHARE = 0.5
+_CODE_PIECE = re.compile(r"[A-Za-z]\d|\d[A-Za-z]")
+
+
+def _whole_run(token: str) -> str | None:
+    """A message that is one run of three or more words by "_" or "-", parted; None where fewer
+    than half its pieces are known words of letters, or none of three letters or more is ("a_b_c",
+    "x86_64-linux-gnu"), or it is a link or a path ("https://.../my-new-blog-post")."""
+    if "/" in token or "." in token.strip(_PUNCTUATION):
+        return None
+    sep = "_" if token.count("_") >= 2 else "-"
+    words = [w for w in token.split(sep) if w]
+    if any(_CODE_PIECE.search(w) for w in words):  # "x86_64-linux-gnu", "sha256_of_file"
+        return None
+    low = [w.strip(_PUNCTUATION).lower() for w in words]
+    listed = [w for w in low if w.isalpha() and known(w)]
+    if len(words) >= 3 and len(listed) >= _WHOLE_KNOWN_SHARE * len(words) and any(len(w) >= 3 for w in listed):
+        return " ".join(words)
+    return None
 
 
 def _parted(words: list[str]) -> str | None:

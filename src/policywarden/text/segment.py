@@ -77,6 +77,12 @@ def word_cost(word: str) -> float | None:
     return _cost(word, _costs()[0]) if len(word) <= _LONGEST_PIECE else None
 
 
+def listed(word: str) -> bool:
+    """Whether `word` (lower case) is in the word list as it is, not as an inflection ("thes" is
+    "the" and "s" to `known`)."""
+    return word in _costs()[0]
+
+
 VOWEL = re.compile("[aeiou]")
 
 
