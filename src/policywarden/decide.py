@@ -97,10 +97,6 @@ class _Row:
     severity: str
     reporting: tuple[str, ...]
 
-    @property
-    def action_value(self) -> str:
-        return self.action.value
-
 
 class Decider:
     """Turns per-head scores into a Verdict under one policy and one set of model thresholds.
@@ -144,7 +140,7 @@ class Decider:
         apply: the same for every text on a surface, so worked out once."""
         cached = self._plans.get(surface)
         if cached is None:
-            plan = [(row, row.enabled and surface in row.surfaces, row.action_value) for row in self.rows]
+            plan = [(row, row.enabled and surface in row.surfaces, row.action.value) for row in self.rows]
             cached = self._plans[surface] = (plan, frozenset(row.id for row, applies, _ in plan if applies))
         return cached
 

@@ -79,8 +79,7 @@ def fields(text: str) -> str | None:
             # A list of two names ("Ann", "Bob") is a record; of three words or more, or a string
             # of several, a phrase (a request one word an item: ["how", "to", "make", ...]).
             phrases += max(words) > 1 or sum(words) >= 3
-            value = ", ".join(values)
-            out.append(f"{key.replace('_', ' ').replace('-', ' ').strip()}: {value}.")
+            out.append(f"{key.replace('_', ' ').replace('-', ' ').strip()}: {', '.join(values)}.")
             if len(out) == _MAX_FIELDS:
                 break
     return " ".join(out) if phrases or len(out) >= 3 else None
@@ -156,9 +155,10 @@ def unfilled(text: str) -> str | None:
 
 # Words run together: by underscores or hyphens, or in camel case (not hashtags or handles,
 # whose words the models learnt run together, unless one is the whole message: `_whole_run`).
-# Lower-case runs are not split: long words split too ("divers if i cat i on"). Identifiers in code run words together too
-# ("check_number_of_labels"): a run counts where it holds two of these little words, which
-# sentences have and names seldom do, and mostly listed words (an acronym counts as one).
+# Lower-case runs are not split: long words split too ("divers if i cat i on"). Identifiers in
+# code run words together too ("check_number_of_labels"): a run counts where it holds two of
+# these little words, which sentences have and names seldom do, and mostly listed words (an
+# acronym counts as one).
 _SNAKE = re.compile(r"(?<![\w#@/-])[^\sA-Za-z_]*[A-Za-z][^\s_]*(?:_[^\sA-Za-z_]*[A-Za-z][^\s_]*){4,}")
 _KEBAB = re.compile(r"(?<![\w#@/-])[A-Za-z']+(?:-[A-Za-z']+){4,}(?![\w/-])")
 _CAMEL = re.compile(r"(?<![\w#@/])[A-Za-z]?[a-z]*(?:[A-Z][a-z]*){4,}(?![\w/])")
@@ -206,8 +206,8 @@ def _whole_run(token: str) -> str | None:
     if any(_CODE_PIECE.search(w) for w in words):  # "x86_64-linux-gnu", "sha256_of_file"
         return None
     low = [w.strip(_PUNCTUATION).lower() for w in words]
-    listed = [w for w in low if w.isalpha() and known(w)]
-    if len(words) >= 3 and len(listed) >= _WHOLE_KNOWN_SHARE * len(words) and any(len(w) >= 3 for w in listed):
+    real = [w for w in low if w.isalpha() and known(w)]
+    if len(words) >= 3 and len(real) >= _WHOLE_KNOWN_SHARE * len(words) and any(len(w) >= 3 for w in real):
         return " ".join(words)
     return None
 
