@@ -1,6 +1,6 @@
 """Answers judged alone and with the prompt they reply to, on held-out prompt and answer pairs.
 
-    python benchmarks/context.py [--data ../shared/data]
+    python benchmarks/context.py [--data ../shared/data] [--model DIR --json FILE]
 
 Pairs come from training/pairs.py, held-out halves only: answers that carry out a violating
 request (GPTFuzz evaluate, JailbreakBench by goal), refusals of one, ordinary answers to
@@ -18,7 +18,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from common import ROOT, write
+from common import ROOT, candidate_options, emit
 
 sys.path.insert(0, str(ROOT / "training"))
 
@@ -35,9 +35,10 @@ def f1(pred: list[bool], truth: list[bool]) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    candidate_options(ap)
     args = ap.parse_args()
     pairs = [p for p in load_pairs(args.data) if p["split"] == "heldout"]
-    warden = Warden()
+    warden = Warden(model_dir=args.model, encoder_gate=args.gate)
     if warden.compliance is None:
         sys.exit("the model has no compliance model (model/context/): build it with training/build_context.py")
     answers, prompts = [p["answer"] for p in pairs], [p["prompt"] for p in pairs]
@@ -76,9 +77,9 @@ def main() -> None:
         print(f"{name}: alone P {a['precision']:.3f} R {a['recall']:.3f} F1 {a['f1']:.3f}; "
               f"in context P {c['precision']:.3f} R {c['recall']:.3f} F1 {c['f1']:.3f}")
     meta = warden.compliance.model.meta
-    write("context", {"model": warden.model_version, "compliance": meta["version"],
-                      "support": warden.compliance.support, "words": warden.compliance.words,
-                      "summary": summary, "groups": rows})
+    emit("context", {"model": warden.model_version, "compliance": meta["version"],
+                     "support": warden.compliance.support, "words": warden.compliance.words,
+                     "summary": summary, "groups": rows}, args)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from policywarden import Warden
 from policywarden.cli.main import app
 from policywarden.evaluate import EvalInputError, Example
 from policywarden.policy import load_policy
+from policywarden.training.metrics import binary_metrics, near_best_threshold
 from policywarden.tune import Objective, choose_threshold, examples_from, raise_to_bounds, tune
 
 runner = CliRunner()
@@ -38,15 +39,52 @@ def s(*v):
 
 
 def test_choose_threshold_f1_takes_the_middle_of_the_best_plateau():
-    t = choose_threshold(y(1, 1, 0, 0), s(0.9, 0.8, 0.3, 0.2))
+    t = choose_threshold(y(1, 1, 0, 0), s(0.9, 0.8, 0.3, 0.2), tolerance=0)
     assert 0.3 < t <= 0.8 and abs(t - 0.55) < 0.02  # not 0.31 or 0.80: a margin on both sides
 
 
 def test_choose_threshold_keeps_the_current_one_when_it_does_as_well():
-    assert choose_threshold(y(1, 1, 0, 0), s(0.9, 0.8, 0.3, 0.2), current=0.5) == 0.5
+    assert choose_threshold(y(1, 1, 0, 0), s(0.9, 0.8, 0.3, 0.2), current=0.5, tolerance=0) == 0.5
     # A current threshold that flags a negative is replaced.
-    t = choose_threshold(y(1, 1, 0, 0), s(0.9, 0.8, 0.3, 0.2), current=0.25)
+    t = choose_threshold(y(1, 1, 0, 0), s(0.9, 0.8, 0.3, 0.2), current=0.25, tolerance=0)
     assert 0.3 < t <= 0.8
+
+
+def _twenty():
+    """20 positives spread over 0.50-0.97, 200 negatives below 0.45 and 4 more among the
+    positives: the best F1 is at 0.46-0.50 (every positive, no false flag), and
+    thresholds up to about 0.6 give up a positive or two for as many false flags."""
+    pos = np.linspace(0.50, 0.97, 20)
+    neg = np.concatenate([np.linspace(0.05, 0.45, 200), [0.52, 0.55, 0.58, 0.61]])
+    return np.r_[np.ones(20, bool), np.zeros(len(neg), bool)], np.r_[pos, neg]
+
+
+def test_choose_threshold_takes_the_middle_of_the_near_best_not_the_argmax():
+    labels, scores = _twenty()
+    exact = choose_threshold(labels, scores, tolerance=0)
+    robust = choose_threshold(labels, scores)  # within 2 positives' worth of F1 of the best
+    assert 0.45 < exact <= 0.50  # the middle of the exact best (0.46-0.50)
+    assert robust > exact
+    f = lambda t: binary_metrics(labels, scores, t)["f1"]  # noqa: E731
+    assert f(robust) >= f(exact) - 2 / 20  # still near the best
+    # A current threshold inside the near-best range stays; one far outside it does not.
+    assert choose_threshold(labels, scores, current=0.5) == 0.5
+    assert choose_threshold(labels, scores, current=0.9) != 0.9
+
+
+def test_near_best_threshold_is_always_near_the_best():
+    rng = np.random.default_rng(1)
+    grid = np.arange(0.05, 1.0, 0.01)
+    for _ in range(50):
+        n = int(rng.integers(12, 200))
+        labels = rng.random(n) < rng.uniform(0.05, 0.5)
+        labels[:3] = True
+        scores = np.clip(rng.normal(0.4 + rng.uniform(0, 0.4) * labels, 0.2), 0, 1)
+        t = near_best_threshold(labels, scores, grid, tolerance=2.0)
+        best = max(binary_metrics(labels, scores, g)["f1"] for g in grid)
+        assert binary_metrics(labels, scores, t)["f1"] >= best - 2.0 / labels.sum() - 1e-3
+        exact = near_best_threshold(labels, scores, grid, tolerance=0.0)
+        assert binary_metrics(labels, scores, exact)["f1"] >= best - 1e-3
 
 
 def test_choose_threshold_beta_orders_the_operating_points():

@@ -24,7 +24,8 @@ from build_encoder import assumed_negatives, calibration_split, label_matrix, lo
 
 from policywarden.classify.embedded import LinearModel, default_model_dir  # noqa: E402
 from policywarden.text.normalize import normalize  # noqa: E402
-from policywarden.training.metrics import best_threshold, binary_metrics  # noqa: E402
+from policywarden.training.metrics import binary_metrics, near_best_threshold  # noqa: E402
+from policywarden.tune import TOLERANCE  # noqa: E402
 
 WEIGHTS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 GATES = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -62,7 +63,8 @@ def sigmoid(x):
 
 
 def blend_eval(y, lin, enc, w, floor=0.3):
-    """Thresholds fitted per head on (y, blend); returns thresholds and macro F1 over heads."""
+    """Thresholds fitted per head on (y, blend), for F1 within noise (`near_best_threshold`, as
+    `policywarden tune` fits them); returns thresholds and macro F1 over heads."""
     th, f1s = {}, []
     for j in range(y.shape[1]):
         known = y[:, j] >= 0
@@ -71,7 +73,7 @@ def blend_eval(y, lin, enc, w, floor=0.3):
             th[j] = None
             continue
         s = w * enc[known, j] + (1 - w) * lin[known, j]
-        t = best_threshold(yy, s, floor=floor)
+        t = near_best_threshold(yy, s, np.arange(floor, 0.96, 0.025), tolerance=TOLERANCE)
         th[j] = float(t)
         f1s.append(binary_metrics(yy.astype(int), s, t)["f1"])
     return th, float(np.mean(f1s)) if f1s else 0.0

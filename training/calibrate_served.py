@@ -7,9 +7,9 @@ maximum over a text's windows and sentences: a long benign text has many chances
 line fitted on whole texts. This step scores the calibration prompts (the training rows
 neither model was fitted on) exactly as served and refits each policy category's threshold
 for F1 with `policywarden.tune` (the same code as `policywarden tune`; a category needs 10
-calibration positives, and keeps its threshold where it already does as well, or where the
-refit gains less F1 than 1 / its positives, about what moving two of them gains: on 12
-positives a refit for +0.04 was noise, and cost sexual violence most of its held-out recall). OpenAI
+calibration positives, and keeps its threshold where that is within two positives' worth of
+F1 of the best, `metrics.near_best_threshold`: on 12 positives a refit for +0.04 was noise,
+and cost sexual violence most of its held-out recall). OpenAI
 categories and `any` keep calibrate_cascade's thresholds. Writes the encoder's model.json
 ("cascade" → "thresholds", with the old and new values under "served_refit") and voids the
 unattributed choice: run calibrate_unattributed.py next. The held-out split is not read.
@@ -29,7 +29,7 @@ from build_encoder import calibration_prompts, model_parser  # noqa: E402
 
 from policywarden import Warden  # noqa: E402
 from policywarden.classify.cascade import CascadeScorer  # noqa: E402
-from policywarden.tune import Objective, examples_from, tune  # noqa: E402
+from policywarden.tune import TOLERANCE, Objective, examples_from, tune  # noqa: E402
 
 MIN_POSITIVES = 10
 
@@ -49,15 +49,10 @@ def main() -> None:
     result = tune(warden, examples_from(cal, ids), Objective(), "input", MIN_POSITIVES)
 
     before, after = result["overall"]["fit"]["before"], result["overall"]["fit"]["after"]
-    skipped = {}
     for cid, e in result["categories"].items():
         if "tuned" in e:
             b, a = e["fit"]["before"], e["fit"]["after"]
-            small = a["f1"] - b["f1"] < 1.0 / e["positives"]
-            if small:
-                skipped[cid] = result["thresholds"].pop(cid)
-            print(f"  {cid:45} {e['threshold']:.3f} -> {e['tuned']:.3f}  F1 {b['f1']:.3f} -> {a['f1']:.3f}  ({e['positives']} positives)"
-                  f"{'  kept: the gain is under 1 / positives' if small else ''}")
+            print(f"  {cid:45} {e['threshold']:.3f} -> {e['tuned']:.3f}  F1 {b['f1']:.3f} -> {a['f1']:.3f}  ({e['positives']} positives)")
     print(f"verdict on the calibration prompts: F1 {before['f1']:.3f} -> {after['f1']:.3f}, recall {before['recall']:.3f} -> "
           f"{after['recall']:.3f}, FPR {before['fpr']:.3f} -> {after['fpr']:.3f}")
 
@@ -72,10 +67,9 @@ def main() -> None:
         "whole_text": old,  # calibrate_cascade's thresholds for the categories refitted
         "calibration_prompts": len(cal),
         "min_positives": MIN_POSITIVES,
-        "min_gain": "1 / positives",
-        "not_refitted": skipped,  # the threshold each would have had
+        "tolerance": TOLERANCE,  # positives' worth of F1 within which a threshold counts as the best
         "verdict_before": before,
-        "verdict_after_every_refit": after,  # with the ones not refitted too
+        "verdict_after": after,
     }
     cascade["unattributed"] = None  # chosen against the old thresholds: calibrate_unattributed.py again
     path.write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")

@@ -14,7 +14,8 @@ verdict compares with its thresholds), then:
    each allowed 2% of false flags flag far more than 2% of benign text.
 
 Thresholds fitted on a few examples are noise: a category needs `min_positives` labelled
-positives (and as many negatives) in the part fitted on, or it keeps its threshold. With
+positives (and as many negatives) in the part fitted on, or it keeps its threshold, and a
+threshold within two positives' worth of the best F-beta counts as the best. With
 `holdout`, a fixed share of the examples (by a hash of the text) is kept back and only
 measured, so the report says what the new thresholds do on text they were not chosen on.
 """
@@ -29,10 +30,11 @@ import numpy as np
 from .evaluate import OVERALL, EvalInputError, Example
 from .policy.overlay import apply_overlay
 from .policy.schema import OPENAI_CATEGORIES, Overlay
-from .training.metrics import binary_metrics
+from .training.metrics import binary_metrics, near_best_threshold
 from .warden import Warden
 
 GRID = tuple(k / 100 for k in range(5, 100))  # 0.05 .. 0.99
+TOLERANCE = 2.0  # in positives' worth of F-beta; see metrics.near_best_threshold
 
 
 @dataclass(frozen=True)
@@ -61,29 +63,12 @@ class Objective:
 
 
 def choose_threshold(y: np.ndarray, scores: np.ndarray, beta: float = 1.0, current: float | None = None,
-                     grid=GRID) -> float:
-    """The threshold on `grid` with the best F-beta. `current` is kept where it does as well: a
-    move the file does not call for is churn. Otherwise, where several do equally well (a
-    plateau between the scores of two examples), the middle of the first plateau: the widest
-    margin on both sides, not an edge that the next example just past it would fall off."""
-    y = y.astype(bool)
-    b2 = beta**2
-
-    def fbeta(t: float) -> float:
-        pred = scores >= t
-        tp, fp, fn = int((pred & y).sum()), int((pred & ~y).sum()), int((~pred & y).sum())
-        denom = (1 + b2) * tp + b2 * fn + fp
-        return (1 + b2) * tp / denom if denom else 0.0
-
-    keys = [fbeta(t) for t in grid]
-    best = max(keys)
-    if current is not None and fbeta(current) >= best - 1e-12:
-        return current
-    first = next(i for i, k in enumerate(keys) if k >= best - 1e-12)
-    last = first
-    while last + 1 < len(keys) and keys[last + 1] >= best - 1e-12:
-        last += 1
-    return grid[(first + last) // 2]
+                     grid=GRID, tolerance: float = TOLERANCE) -> float:
+    """The threshold on `grid` for the best F-beta, within noise: of those whose F-beta is within
+    `tolerance` / positives of the best (about what moving two positives changes), `current` if
+    it is one of them, else the one nearest the middle of their range, with the widest margin
+    on both sides (`metrics.near_best_threshold`)."""
+    return near_best_threshold(y, scores, grid, beta, tolerance, current)
 
 
 def raise_to_bounds(scores: np.ndarray, thresholds: np.ndarray, movable: np.ndarray, violating: np.ndarray,
