@@ -194,7 +194,9 @@ def test_cli_refuses_to_overwrite_and_bad_input(tmp_path):
     assert r.exit_code == 2 and "holdout" in r.output
     r = runner.invoke(app, ["tune", str(data), "--out", str(tmp_path / "c.yaml"), "--max-fpr", "2"])
     assert r.exit_code == 2 and "max_fpr" in r.output
-    assert not any((tmp_path / n).exists() for n in ("a.yaml", "b.yaml", "c.yaml"))
+    r = runner.invoke(app, ["tune", str(data), "--out", str(tmp_path / "d.yaml"), "--tolerance", "-1"])
+    assert r.exit_code == 2 and "tolerance" in r.output
+    assert not any((tmp_path / n).exists() for n in ("a.yaml", "b.yaml", "c.yaml", "d.yaml"))
 
 
 def test_cli_holdout_measures_the_part_it_did_not_fit_on(tmp_path):

@@ -121,6 +121,7 @@ def tune(
     min_positives: int = 10,
     holdout: float = 0.0,
     served: tuple | None = None,
+    tolerance: float = TOLERANCE,
 ) -> dict:
     """Per-category thresholds for `warden`'s policy, and what they change. The result's
     "thresholds" holds the categories whose threshold moved. `served` is `warden.scores` of the
@@ -129,6 +130,8 @@ def tune(
         raise ValueError("holdout must be at least 0 and below 1")
     if min_positives < 1:
         raise ValueError("min_positives must be at least 1")
+    if not tolerance >= 0:
+        raise ValueError("tolerance must be 0 or more")
     policy_ids = [c.id for c in warden.policy.categories]
     used = {label for e in examples for label in e.labels | (e.known or set())}
     unknown = sorted(used - set(policy_ids) - set(OPENAI_CATEGORIES) - {OVERALL})
@@ -159,7 +162,7 @@ def tune(
             entry["kept"] = f"fewer than {min_positives} positives or negatives to fit on"
         else:
             movable.append(cid)
-            t = choose_threshold(y[fit], s[fit], objective.beta, current[cid])
+            t = choose_threshold(y[fit], s[fit], objective.beta, current[cid], tolerance=tolerance)
             if t != current[cid]:
                 chosen[cid] = t
         report[cid] = entry

@@ -77,6 +77,9 @@ RULES = {
     "near_best k=2": lambda y, s: near_best_threshold(y, s, G, tolerance=2.0),
     "near_best k=3": lambda y, s: near_best_threshold(y, s, G, tolerance=3.0),
     "highest within k=1": tolerant_high,
+    # the tolerance capped: on 8 positives, 2 / positives is 0.25 of F1
+    "near_best k=2 cap 0.05": lambda y, s: near_best_threshold(y, s, G, tolerance=min(2.0, 0.05 * y.sum())),
+    "near_best k=2 cap 0.1": lambda y, s: near_best_threshold(y, s, G, tolerance=min(2.0, 0.1 * y.sum())),
 }
 
 

@@ -21,6 +21,8 @@ def tune(
     min_precision: float | None = typer.Option(None, "--min-precision", help="Then raise thresholds until at least this share of flagged examples is violating."),
     min_positives: int = typer.Option(10, "--min-positives", help="A category with fewer positives (or negatives) keeps its threshold."),
     holdout: float = typer.Option(0.0, help="Share of the examples kept back (by a hash of the text) and only measured."),
+    tolerance: float = typer.Option(2.0, help="Thresholds within this many positives' worth of F-beta of the best count as "
+                                              "best; the middle of them is taken (0: the exact best)."),
     surface: str = typer.Option("input", help="input or output: the text the examples are."),
     policy: str = policy_cmd.POLICY_OPT,
     overlay: list[str] = policy_cmd.OVERLAY_OPT,
@@ -42,7 +44,7 @@ def tune(
         fail(str(exc))
     warden = _warden(policy, overlay, surface)
     try:
-        result = run(warden, read_examples(file), objective, surface, min_positives, holdout)
+        result = run(warden, read_examples(file), objective, surface, min_positives, holdout, tolerance=tolerance)
     except (EvalInputError, ValueError) as exc:
         fail(str(exc))
     # A policy file is named from the overlay's folder, as the loader resolves an overlay's base.
