@@ -24,8 +24,7 @@ from build_encoder import assumed_negatives, calibration_split, label_matrix, lo
 
 from policywarden.classify.embedded import LinearModel, default_model_dir  # noqa: E402
 from policywarden.text.normalize import normalize  # noqa: E402
-from policywarden.training.metrics import binary_metrics, near_best_threshold  # noqa: E402
-from policywarden.tune import TOLERANCE  # noqa: E402
+from policywarden.training.metrics import TOLERANCE, binary_metrics, near_best_threshold  # noqa: E402
 
 WEIGHTS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 GATES = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)

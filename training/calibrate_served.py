@@ -29,7 +29,8 @@ from build_encoder import calibration_prompts, model_parser  # noqa: E402
 
 from policywarden import Warden  # noqa: E402
 from policywarden.classify.cascade import CascadeScorer  # noqa: E402
-from policywarden.tune import TOLERANCE, Objective, examples_from, tune  # noqa: E402
+from policywarden.training.metrics import TOLERANCE  # noqa: E402
+from policywarden.tune import Objective, examples_from, tune  # noqa: E402
 
 MIN_POSITIVES = 10
 

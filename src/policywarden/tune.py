@@ -30,11 +30,10 @@ import numpy as np
 from .evaluate import OVERALL, EvalInputError, Example
 from .policy.overlay import apply_overlay
 from .policy.schema import OPENAI_CATEGORIES, Overlay
-from .training.metrics import binary_metrics, near_best_threshold
+from .training.metrics import TOLERANCE, binary_metrics, near_best_threshold
 from .warden import Warden
 
 GRID = tuple(k / 100 for k in range(5, 100))  # 0.05 .. 0.99
-TOLERANCE = 2.0  # in positives' worth of F-beta; see metrics.near_best_threshold
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import typer
 import yaml
 from rich.table import Table
 
+from ..training.metrics import TOLERANCE
 from . import policy_cmd
 from .common import console, fail, print_json
 
@@ -21,7 +22,7 @@ def tune(
     min_precision: float | None = typer.Option(None, "--min-precision", help="Then raise thresholds until at least this share of flagged examples is violating."),
     min_positives: int = typer.Option(10, "--min-positives", help="A category with fewer positives (or negatives) keeps its threshold."),
     holdout: float = typer.Option(0.0, help="Share of the examples kept back (by a hash of the text) and only measured."),
-    tolerance: float = typer.Option(2.0, help="Thresholds within this many positives' worth of F-beta of the best count as "
+    tolerance: float = typer.Option(TOLERANCE, help="Thresholds within this many positives' worth of F-beta of the best count as "
                                               "best; the middle of them is taken (0: the exact best)."),
     surface: str = typer.Option("input", help="input or output: the text the examples are."),
     policy: str = policy_cmd.POLICY_OPT,
