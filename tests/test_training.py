@@ -68,3 +68,18 @@ def test_metrics():
     assert m["precision"] == pytest.approx(2 / 3, abs=1e-3) and m["recall"] == pytest.approx(2 / 3, abs=1e-3)
     assert average_precision(y, s) == pytest.approx((1 + 1 + 3 / 4) / 3)
     assert best_threshold(y == 1, np.array([0.9, 0.8, 0.1, 0.1, 0.85, 0.2]), floor=0.3) <= 0.8
+
+
+def test_thresholds_are_chosen_near_the_best_and_the_rule_is_recorded(tmp_path):
+    heads = ["protect.gambling", "any"]
+    got = {}
+    for tol in (0.0, 2.0):
+        cfg = TrainConfig(spec=FeatureSpec(bits=14), min_positives=5, tolerance=tol, calibration_fraction=0.4, version="tiny")
+        report = train(sample(), heads, tmp_path / str(tol), cfg)
+        assert report["model"]["training"]["threshold_tolerance"] == tol
+        got[tol] = report["model"]["thresholds"]["protect.gambling"]
+        assert 0.5 <= got[tol] < 0.96 and round(got[tol] / 0.025, 6).is_integer()
+        cal = report["calibration"]["protect.gambling"]
+        # The sample separates: the exact best is perfect, a near-best one within the tolerance of it.
+        assert cal["f1"] >= 1.0 - tol / cal["positives"] - 1e-9
+    assert got[0.0] != got[2.0]  # the wider near-best range has another middle

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from ..policy import PolicyError
+from ..training.metrics import TOLERANCE
 from .common import console, fail, print_json
 from .policy_cmd import OVERLAY_OPT, POLICY_OPT
 
@@ -25,6 +26,8 @@ def train(
     heldout: float = typer.Option(0.15, min=0.0, max=0.9, help="Share of each file held out for measurement."),
     min_positives: int = typer.Option(8, min=1, help="Fewest positives (and negatives) a head is trained on."),
     c: float = typer.Option(4.0, "--C", min=1e-4, help="Inverse regularisation strength of each head."),
+    tolerance: float = typer.Option(TOLERANCE, min=0.0, help="Each head's threshold: the middle of those within this many "
+                                    "positives' worth of F1 of the best (0: the exact best)."),
     seed: int = typer.Option(0, help="Seed: the same data and seed give the same model."),
     version: str | None = typer.Option(None, help="The model's version name (default: derived from --out)."),
     as_json: bool = typer.Option(False, "--json", help="Print the training report as JSON."),
@@ -60,7 +63,7 @@ def train(
         fail("--out must not be the model being extended; write the extended model somewhere else")
     if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / "model.json").exists():
         fail(f"{out_dir} exists and is not a model directory; choose an empty or new one")
-    cfg = TrainConfig(C=c, min_positives=min_positives, seed=seed, version=version or f"custom-{out_dir.name}")
+    cfg = TrainConfig(C=c, min_positives=min_positives, tolerance=tolerance, seed=seed, version=version or f"custom-{out_dir.name}")
     report = fit(ds.records, heads, out_dir, cfg, base)
     write_outputs(out_dir, ds, report, base.version if base else None)
     if base is not None:

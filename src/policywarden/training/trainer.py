@@ -18,7 +18,7 @@ import numpy as np
 from ..classify.embedded import MODEL_FILES, LinearModel
 from ..classify.features import FeatureSpec, transform
 from ..text.normalize import normalize
-from .metrics import best_threshold, binary_metrics
+from .metrics import TOLERANCE, binary_metrics, near_best_threshold
 from .records import Record
 
 
@@ -29,6 +29,9 @@ class TrainConfig:
     min_positives: int = 8
     calibration_fraction: float = 0.12
     threshold_floor: float = 0.5
+    # Thresholds within this many positives' worth of the best F1 count as best (see
+    # metrics.near_best_threshold); 0 is the plain argmax.
+    tolerance: float = TOLERANCE
     seed: int = 0
     version: str = "dev"
 
@@ -107,7 +110,8 @@ def train(records: list[Record], heads: list[str], out_dir: str | Path, config: 
         biases.append(float(clf.intercept_[0]))
         if (y[cal] == 1).sum() >= 3:
             s = clf.predict_proba(x_all[cal])[:, 1]
-            t = best_threshold(y[cal] == 1, s, floor=cfg.threshold_floor)
+            grid = np.arange(cfg.threshold_floor, 0.96, 0.025)
+            t = round(near_best_threshold(y[cal] == 1, s, grid, tolerance=cfg.tolerance), 3)
             calib_report[head] = binary_metrics(y[cal], s, t)
         else:
             t = 0.5
@@ -149,6 +153,7 @@ def train(records: list[Record], heads: list[str], out_dir: str | Path, config: 
         "training": {
             "seed": cfg.seed,
             "C": cfg.C,
+            "threshold_tolerance": cfg.tolerance,
             "records": len(train_recs),
             "sources": dict(sorted(sources.items())),
             "skipped_heads": skipped,
