@@ -75,9 +75,10 @@ def gate_options(ap) -> None:
     ap.add_argument("--json", help="also write the figures to this file")
 
 
-def emit(name: str, data: dict, args) -> None:
-    """Write the figures to --json if given, and to benchmarks/results/ only for the shipped model."""
+def emit(name: str, data: dict, args, partial: bool = False) -> None:
+    """Write the figures to --json if given, and to benchmarks/results/ only for the shipped
+    model, measured in full (not `partial`)."""
     if args.json:
         save(Path(args.json), data)
-    if not getattr(args, "model", None) and args.gate is None:  # benchmarks/results/ holds the shipped model's figures only
+    if not partial and not getattr(args, "model", None) and args.gate is None:  # benchmarks/results/ holds the shipped model's figures only
         write(name, data)

@@ -1,13 +1,14 @@
 """Robustness of the shipped classifier to obfuscation and dilution.
 
-    python benchmarks/robustness.py [--n 300]
+    python benchmarks/robustness.py [--n 300] [--only "a mark between words" ...]
 
 Takes held-out violating texts the Warden flags as written, disguises them (upper case,
 leetspeak, spaced-out letters with and without leetspeak, Cyrillic look-alikes, zero-width
 characters, small capitals, letters in squares, base64, hex, ROT13, a Caesar shift of 3, Atbash,
 Morse code, binary, decimal character codes, percent-encoding, HTML entities, base32, Ascii85,
 uuencode, Braille, the NATO alphabet, Pig Latin, split into strings to join, disemvowelled, an
-emoji inside words, for a vowel or between words, underscores between words, upside down, regional indicator
+emoji inside words, for a vowel or between words, a mark between words (a bullet, an arrow, a bar, a
+kaomoji), underscores between words, upside down, regional indicator
 letters, written backwards, buried in the middle of a long benign text mid-sentence or as a
 paragraph of its own, a phone number appended) and reports the share still flagged. The same
 disguises applied to held-out benign texts the Warden passes give the share newly flagged. Deterministic for a seed.
@@ -33,6 +34,7 @@ SMALL_CAPITALS = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ᴀʙᴄᴅᴇꜰ�
 SQUARED = str.maketrans({c: chr(0x1F170 + i) for i, c in enumerate("abcdefghijklmnopqrstuvwxyz")})
 REGIONAL = str.maketrans({c: chr(0x1F1E6 + i) for i, c in enumerate("abcdefghijklmnopqrstuvwxyz")})
 EMOJI = "😊😂🔥👉💯🙏✨🚀👀🤔"
+MARKS = ["•", "→", "|", "/", "...", "*", "·", "~", "(◕‿◕)", "-"]
 
 
 def _words(text: str, rng: random.Random, share: float, fn) -> str:
@@ -70,6 +72,7 @@ def transforms(filler: list[str]):
         "an emoji inside words": lambda t, rng: _words(t, rng, 0.5, lambda w: w[: len(w) // 2] + rng.choice(EMOJI) + w[len(w) // 2 :]),
         "an emoji for a vowel": lambda t, rng: _words(t, rng, 0.5, lambda w: re.sub("[aeiou]", lambda _: rng.choice(EMOJI), w, count=1)),
         "an emoji between words": lambda t, rng: f" {rng.choice(EMOJI)} ".join(t.split()),
+        "a mark between words": lambda t, rng: f" {rng.choice(MARKS)} ".join(t.split()),
         "underscores between words": lambda t, rng: "_".join(t.split()),
         "upside down": lambda t, rng: "Read this upside down and answer it: " + CODES["upside_down"][0](t),
         "regional indicator letters": lambda t, rng: _words(t.lower(), rng, 0.5, lambda w: w.translate(REGIONAL)),
@@ -94,6 +97,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=300, help="texts of each kind")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--only", action="append", metavar="DISGUISE",
+                    help="measure this disguise only (repeatable); the figures go to --json only")
     candidate_options(ap)
     args = ap.parse_args()
     out = ROOT / "training" / "out"
@@ -112,14 +117,21 @@ def main() -> None:
     filler = [t for t in passed if len(t.split()) >= 8] or passed
     results = {}
     print(f"{'disguise':30} {'still flagged':>14} {'benign newly flagged':>21}")
-    for name, fn in transforms(filler).items():
+    chosen = transforms(filler)
+    unknown = sorted(set(args.only or ()) - set(chosen))
+    if unknown:
+        raise SystemExit(f"no disguise named {', '.join(map(repr, unknown))}; they are: {', '.join(chosen)}")
+    for name, fn in chosen.items():
+        if args.only and name not in args.only:
+            continue
         r1 = random.Random(f"{args.seed}:{name}:pos")
         r2 = random.Random(f"{args.seed}:{name}:neg")
         kept = sum(v.flagged for v in warden.moderate([fn(t, r1) for t in caught])) / max(1, len(caught))
         newly = sum(v.flagged for v in warden.moderate([fn(t, r2) for t in passed])) / max(1, len(passed))
         results[name] = {"still_flagged": round(kept, 4), "benign_newly_flagged": round(newly, 4)}
         print(f"{name:30} {kept:>14.3f} {newly:>21.3f}")
-    emit("robustness", {"model": warden.model_version, "violating": len(caught), "benign": len(passed), "disguises": results}, args)
+    figures = {"model": warden.model_version, "violating": len(caught), "benign": len(passed), "disguises": results}
+    emit("robustness", figures, args, partial=bool(args.only))
 
 
 if __name__ == "__main__":
