@@ -54,15 +54,16 @@ def nato(text: str) -> str:
     return _spelled(text, NATO)
 
 
-def pig_latin(text: str) -> str:
+def pig_latin(text: str, hyphen: str = "") -> str:
     """Pig Latin as the generators write it: a word's first consonants moved to its end, then "ay"
-    (a word starting with a vowel gains "way"); punctuation stays where it was."""
+    (a word starting with a vowel gains "way"); punctuation stays where it was. `hyphen="-"`
+    writes the other common form, "ow-hay o-day i-way"."""
     def word(w: str) -> str:
         core = w.strip(".,!?;:'\"()")
         if not core.isalpha():
             return w
         k = next((i for i, c in enumerate(core.lower()) if c in "aeiou" or c == "y" and i), len(core))
-        pig = core + "way" if k == 0 else core[k:] + core[:k] + "ay"
+        pig = core + hyphen + "way" if k == 0 else core[k:] + hyphen + core[:k] + "ay"
         return w.replace(core, pig, 1)
     return " ".join(map(word, text.split()))
 

@@ -151,6 +151,8 @@ def reveal(text: str) -> tuple[str, list[str]]:
     text = _HEX.sub(decoded_by(_hex), _BASE64.sub(decoded_by(_base64), text))
     if "-" in text or "_" in text or not text.isascii():
         text = _MORSE.sub(decoded_by(_morse), text)
+    if "-" in text:
+        text = _PIG_HYPHENATED.sub(decoded_by(_unpig_hyphenated), text)
     for pattern, read in codes_in(text):
         spelled = pattern in SPELLED
         text = pattern.sub(decoded_by(lambda run, read=read, spelled=spelled: _english(read(run), spelled)), text)
@@ -325,6 +327,28 @@ _VOWELLESS, _VOWELLESS_WORDS = 0.7, 5
 _BARE_WORD = re.compile(r"(?<!['’])\b[^\W\d_]+")  # not the "s" of "neighbor's"
 
 
+# Pig Latin with a hyphen before what moved ("ow-hay o-day i-way ake-may", "estion-quay"): the
+# split is written, so it is read exactly; at least three such words in a row. A vowel word
+# takes "way", "yay", "hay" or nothing after its hyphen, and "how" is "ow-hay" too: of the
+# two readings the commoner listed word.
+_PIG_PART = r"[A-Za-z]+-(?:[b-df-hj-np-tv-zB-DF-HJ-NP-TV-Z]{0,3}|[b-df-hj-np-tv-zB-DF-HJ-NP-TV-Z]?[qQ][uU])[aA][yY]"
+_PIG_HYPHENATED = re.compile(rf"(?<![\w-]){_PIG_PART}(?:[^\w\n-]{{1,3}}{_PIG_PART}){{2,}}(?![\w-])")
+_PIG_PART_RE = re.compile(_PIG_PART)
+
+
+def _unpig_hyphenated(run: str) -> str | None:
+    def word(m: re.Match[str]) -> str:
+        stem, _, moved = m.group(0).rpartition("-")
+        moved = moved[:-2]
+        plain = moved + stem
+        if stem[0].lower() in "aeiou" and moved.lower() in ("", "w", "y", "h"):
+            costs = [(c, r) for r in (stem, plain) if (c := word_cost(r.lower())) is not None]
+            plain = min(costs)[1] if costs else stem
+        return plain[0].upper() + plain[1:].lower() if stem[0].isupper() else plain.lower()
+
+    return _english(_PIG_PART_RE.sub(word, run))
+
+
 def _revowel(m: re.Match[str]) -> str:
     word = m.group(0).lower()
     return m.group(0) if VOWEL.search(word) else with_vowels(word) or m.group(0)
@@ -338,6 +362,8 @@ def _unpig(m: re.Match[str]) -> str:
     word = m.group(0)
     stem = word[:-2].lower()
     readings = [stem[-k:] + stem[:-k] for k in (1, 2, 3) if len(stem) >= k and not VOWEL.search(stem[-k:])]
+    # "qu" moves as one ("question" is "estionquay", "square" "aresquay")
+    readings += [stem[-k:] + stem[:-k] for k in (2, 3) if len(stem) > k and stem.endswith("qu") and not VOWEL.search(stem[-k:-2])]
     vowel = stem[:-1] if stem[-1] in "wy" and stem[0] in "aeiou" else ""  # "asway" is "as"
     capital = next((k for k in (1, 2, 3) if len(word) > k + 2 and word[-2 - k].isupper() and word[:-2 - k].islower()), 0)
     if capital and (marked := stem[-capital:] + stem[:-capital]) in readings and known(marked):
