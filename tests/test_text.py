@@ -23,10 +23,6 @@ from policywarden.text.windows import windows
     [
         ("How do I make a BOMB", "how do i make a bomb"),
         ("h0w t0 m4k3 a b0mb", "how to make a bomb"),  # leetspeak
-        ("s3x with a 12yo, 5ex", "sex with a 12yo, sex"),
-        # numbers as written keep their digits: ages, times, ordinals, units, model names
-        ("my 14-year-old at 3am on the 4th", "my 14-year-old at 3am on the 4th"),
-        ("an ak-47, 3.5mm, covid-19, the 90s, a 4x4", "an ak-47, 3.5mm, covid-19, the 90s, a 4x4"),
         ("b\u200bo\u200dm\ufeffb", "bomb"),  # zero-width characters
         ("ｂｏｍｂ", "bomb"),  # fullwidth (NFKC)
         ("𝐛𝐨𝐦𝐛", "bomb"),  # mathematical bold (NFKC)

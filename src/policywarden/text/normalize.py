@@ -75,25 +75,8 @@ def _fold(token: str, latin_text: bool) -> str:
     if any(ch in _LEET_CHARS for ch in token) and any(ch.isalpha() for ch in token) and not _ADDRESS.search(token):
         core = token.strip(".,;:?!\"'()[]{}")
         if core and not core.isdigit() and sum(ch.isalpha() for ch in core) >= 1:
-            token = token.replace(core, _NUMBER_PART.sub(_unleet_part, core))
+            token = token.replace(core, core.translate(_LEET))
     return token
-
-
-# The parts of a token between hyphens and slashes that hold a number as written: all digits, or
-# digits with a unit or an ordinal ("14-year-old", "3am", "4th", "10km", "covid-19", "90s", "4x4"). These
-# keep their digits; read as leetspeak they were "ia-year-old", "eam", "ath", "covid-i9", and the
-# models lost the age that makes a request about a minor.
-_NUMBER = re.compile(
-    r"\d+(?:[.,:]\d+)*(?:x\d+(?:[.,]\d+)*)*(?:st|nd|rd|th|s|am|pm|a|p|k|m|b|km|kg|g|mg|mcg|ml|l|lb|lbs|oz|cm|mm|ft|in|yo|yr|yrs|y|"
-    r"h|hr|hrs|min|mins|sec|secs|d|w|wk|wks|mo|gb|mb|kb|tb|px|fps|hz|ghz|mhz|mph|kph|v|kw|kwh|x|%)?",
-    re.IGNORECASE,
-)
-_NUMBER_PART = re.compile(r"[^\-/]+")
-
-
-def _unleet_part(m: re.Match[str]) -> str:
-    part = m.group(0)
-    return part if _NUMBER.fullmatch(part) else part.translate(_LEET)
 
 
 _fold_cached = lru_cache(maxsize=65536)(_fold)
