@@ -17,7 +17,7 @@ follows a colon or comma, a quotation, a run of non-words inside an English sent
 least three words that are mostly not English words is tried in each (the Caesar shifts that
 English letter frequencies make likeliest, not all 25; Pig Latin where half its words end in
 "ay"), and decoded where the result has far more English words (words of one or two letters do
-not count). Upside-down text (turned letters in reverse order, "ǝɯoɥ ʇɐ qɯoq ɐ") is tried where
+not count). Pig Latin written with hyphens ("ow-hay o-day") marks what moved, and is read exactly. Upside-down text (turned letters in reverse order, "ǝɯoɥ ʇɐ qɯoq ɐ") is tried where
 turned letters show. A decoding replaces the cipher text only where it is convincingly English;
 a short one is scored on its own only. English text is never transformed, so it costs a word
 lookup per word and nothing more. Pure: no I/O.
