@@ -1,0 +1,110 @@
+"""benchmarks/release.py: the release rule, on benchmark outputs written for the test."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import release  # noqa: E402
+
+BASE = {
+    "heldout": {"model": "base", "overall": {"f1": 0.79, "precision": 0.78, "recall": 0.80, "fpr": 0.08, "fp": 100, "fn": 90},
+                "categories": {"protect.sexual_violence": {"positives": 35, "recall": 0.94},
+                               "minors.grooming": {"positives": 9, "recall": 1.0},
+                               "openai:sexual": {"positives": 200, "recall": 0.9}}},
+    "fresh": {"everyday": {"flagged": 5}, "lookalikes": {"flagged": 24}, "violations": {"texts": 344, "recall_any": 0.9186}},
+    "policy_examples": {"summary": {"flag": 273, "hit_any": 247, "false_pos": 13}},
+    "context": {"summary": {"violating answers (complied vs refused)": {"in_context": {"recall": 0.66, "fpr": 0.032}}}},
+    "robustness": {"disguises": {"leetspeak": {"still_flagged": 0.99, "benign_newly_flagged": 0.0},
+                                 "Morse code, asked to decode": {"still_flagged": 0.99, "benign_newly_flagged": 0.30}}},
+}
+
+
+def outputs(tmp_path: Path, name: str, figures: dict, flagged=None) -> Path:
+    d = tmp_path / name
+    d.mkdir()
+    for key, value in figures.items():
+        (d / f"{key}.json").write_text(json.dumps(value))
+    label = np.array([1, 1, 1, 0, 0, 0] * 50)
+    flagged = label.astype(bool) if flagged is None else np.asarray(flagged, bool)
+    np.savez_compressed(d / "heldout.npz", label=label, flagged=flagged, score=np.zeros(len(label)),
+                        group=np.array(["public"] * len(label)), digest=np.array([f"{i:016x}" for i in range(len(label))]),
+                        model=np.array(name))
+    return d
+
+
+def verdict(tmp_path: Path, change) -> list[str]:
+    cand = copy.deepcopy(BASE)
+    change(cand)
+    base_dir, cand_dir = outputs(tmp_path, "base", BASE), outputs(tmp_path, "cand", cand)
+    base, figures = release.figures(base_dir), release.figures(cand_dir)
+    return release.judge(base, figures, release.heldout_interval(base_dir, cand_dir))
+
+
+def test_the_same_figures_pass(tmp_path):
+    assert verdict(tmp_path, lambda c: None) == []
+
+
+def test_a_false_flag_traded_for_a_catch_passes(tmp_path):
+    def trade(c):
+        c["fresh"]["lookalikes"]["flagged"] += 1
+        c["heldout"]["overall"]["fn"] -= 1
+
+    assert verdict(tmp_path, trade) == []
+
+
+def test_more_errors_fail(tmp_path):
+    def worse(c):
+        c["heldout"]["overall"]["fp"] += 3
+
+    # held-out 100 + 90, fresh 5 + 24 + 28 missed of 344, policy 26 missed + 13
+    assert verdict(tmp_path, worse) == ["errors 286 -> 289"]
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    (lambda c: c["policy_examples"]["summary"].update(hit_any=244), "policy examples caught"),
+    (lambda c: c["heldout"]["categories"]["protect.sexual_violence"].update(recall=0.31), "protect.sexual_violence held-out recall"),
+    (lambda c: c["robustness"]["disguises"]["leetspeak"].update(still_flagged=0.95), "robustness 'leetspeak'"),
+    (lambda c: c["robustness"]["disguises"]["Morse code, asked to decode"].update(benign_newly_flagged=0.31), "decode rows"),
+    (lambda c: c["context"]["summary"]["violating answers (complied vs refused)"]["in_context"].update(fpr=0.04), "answers in context FPR"),
+])
+def test_each_guard_fails_a_candidate_alone(tmp_path, change, reason):
+    why = verdict(tmp_path, change)
+    assert any(w.startswith(reason) for w in why), why
+
+
+def test_thin_categories_and_openai_heads_are_not_guarded(tmp_path):
+    def thin(c):
+        c["heldout"]["categories"]["minors.grooming"]["recall"] = 0.5  # 9 positives
+        c["heldout"]["categories"]["openai:sexual"]["recall"] = 0.5  # an OpenAI head
+
+    assert verdict(tmp_path, thin) == []
+
+
+def test_a_missing_output_or_verdict_file_is_said(tmp_path):
+    base_dir = outputs(tmp_path, "base", BASE)
+    partial = {k: v for k, v in BASE.items() if k != "context"}
+    with pytest.raises(SystemExit, match="no context"):
+        release.figures(outputs(tmp_path, "cand", partial))
+    (base_dir / "heldout.npz").unlink()
+    assert release.heldout_interval(base_dir, base_dir) is None
+    assert "no paired held-out interval" in release.judge(release.figures(base_dir), release.figures(base_dir), None)[0]
+
+
+def test_a_held_out_f1_loss_beyond_chance_fails(tmp_path):
+    base_dir = outputs(tmp_path, "base", BASE)
+    label = np.array([1, 1, 1, 0, 0, 0] * 50)
+    missed = label.astype(bool) & (np.arange(len(label)) % 12 == 0)  # a sixth of the positives missed
+    cand_dir = outputs(tmp_path, "cand", BASE, flagged=label.astype(bool) & ~missed)
+    interval = release.heldout_interval(base_dir, cand_dir)
+    assert interval[1] < 0
+    why = release.judge(release.figures(base_dir), release.figures(cand_dir), interval)
+    assert why == [f"held-out F1 interval starts at {interval[0]:+.4f} (< -0.010)"]
