@@ -16,12 +16,13 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import release  # noqa: E402
 
 BASE = {
-    "heldout": {"model": "base", "overall": {"f1": 0.79, "precision": 0.78, "recall": 0.80, "fpr": 0.08, "fp": 100, "fn": 90},
+    "heldout": {"model": "base", "overall": {"n": 1000, "f1": 0.79, "precision": 0.78, "recall": 0.80, "fpr": 0.08, "fp": 100, "fn": 90},
                 "categories": {"protect.sexual_violence": {"positives": 35, "recall": 0.94},
                                "minors.grooming": {"positives": 9, "recall": 1.0},
                                "openai:sexual": {"positives": 200, "recall": 0.9}}},
-    "fresh": {"everyday": {"flagged": 5}, "lookalikes": {"flagged": 24}, "violations": {"texts": 344, "recall_any": 0.9186}},
-    "policy_examples": {"summary": {"flag": 273, "hit_any": 247, "false_pos": 13}},
+    "fresh": {"everyday": {"texts": 200, "flagged": 5}, "lookalikes": {"texts": 300, "flagged": 24},
+              "violations": {"texts": 344, "recall_any": 0.9186}},
+    "policy_examples": {"summary": {"flag": 273, "allow": 266, "hit_any": 247, "false_pos": 13}},
     "context": {"summary": {"violating answers (complied vs refused)": {"in_context": {"recall": 0.66, "fpr": 0.032}}}},
     "robustness": {"disguises": {"leetspeak": {"still_flagged": 0.99, "benign_newly_flagged": 0.0},
                                  "Morse code, asked to decode": {"still_flagged": 0.99, "benign_newly_flagged": 0.30}}},
@@ -69,8 +70,21 @@ def test_more_errors_fail(tmp_path):
     assert verdict(tmp_path, worse) == ["errors 286 -> 289"]
 
 
+def swap(c, suite, key, more):
+    """A candidate as good in total: `more` of one kind of error, as many fewer held-out misses."""
+    c[suite][key]["flagged" if suite == "fresh" else key] += more
+    c["heldout"]["overall"]["fn"] -= more
+
+
 @pytest.mark.parametrize(("change", "reason"), [
     (lambda c: c["policy_examples"]["summary"].update(hit_any=244), "policy examples caught"),
+    (lambda c: swap(c, "fresh", "everyday", 2), "everyday flagged"),
+    (lambda c: swap(c, "fresh", "lookalikes", 3), "look-alikes flagged"),
+    (lambda c: (c["policy_examples"]["summary"].update(false_pos=16), c["heldout"]["overall"].update(fn=87)), "policy look-alikes flagged"),
+    (lambda c: c["context"]["summary"]["violating answers (complied vs refused)"]["in_context"].update(recall=0.63), "answers in context recall"),
+    (lambda c: c["heldout"]["categories"].pop("protect.sexual_violence"), "protect.sexual_violence: no held-out recall"),
+    (lambda c: c["robustness"]["disguises"].pop("leetspeak"), "robustness 'leetspeak' not measured"),
+    (lambda c: c["fresh"]["everyday"].update(texts=199), "fresh counted on"),
     (lambda c: c["heldout"]["categories"]["protect.sexual_violence"].update(recall=0.31), "protect.sexual_violence held-out recall"),
     (lambda c: c["robustness"]["disguises"]["leetspeak"].update(still_flagged=0.95), "robustness 'leetspeak'"),
     (lambda c: c["robustness"]["disguises"]["Morse code, asked to decode"].update(benign_newly_flagged=0.31), "decode rows"),

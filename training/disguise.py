@@ -63,6 +63,8 @@ def pig_latin(text: str, hyphen: str = "") -> str:
         if not core.isalpha():
             return w
         k = next((i for i, c in enumerate(core.lower()) if c in "aeiou" or c == "y" and i), len(core))
+        if k == len(core):  # no vowel ("Dr", "TV"): "ay" is added
+            return w.replace(core, core + hyphen + "ay", 1)
         pig = core + hyphen + "way" if k == 0 else core[k:] + hyphen + core[:k] + "ay"
         return w.replace(core, pig, 1)
     return " ".join(map(word, text.split()))

@@ -49,7 +49,7 @@ _FILLED_MIN = 4  # gaps in a row with filler, from which it is filler
 # read as a payload of the same words, a unit more to score. In the training data: 116 of
 # 100,954 texts, mostly option lists in system prompts.
 # Brackets, quotes, backticks and "#" written in ASCII are structure (JSON, code, Markdown).
-_MARK = re.compile(r"(?<!\S)[^\w\s]{1,8}(?!\S)")
+_MARK = re.compile(r"(?<!\S)[^\w\s]{1,24}(?!\S)")
 _STRUCTURE = re.compile(r"^[\x00-\x7f]*[\[\]{}()\"'`#][\x00-\x7f]*$")
 
 

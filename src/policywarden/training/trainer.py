@@ -30,7 +30,8 @@ class TrainConfig:
     calibration_fraction: float = 0.12
     threshold_floor: float = 0.5
     # Thresholds within this many positives' worth of the best F1 count as best (see
-    # metrics.near_best_threshold); 0 is the plain argmax.
+    # metrics.near_best_threshold); 0 takes the middle of the exact best (models before
+    # 2026-12-04 took the lowest).
     tolerance: float = TOLERANCE
     seed: int = 0
     version: str = "dev"
@@ -111,7 +112,7 @@ def train(records: list[Record], heads: list[str], out_dir: str | Path, config: 
         if (y[cal] == 1).sum() >= 3:
             s = clf.predict_proba(x_all[cal])[:, 1]
             grid = np.arange(cfg.threshold_floor, 0.96, 0.025)
-            t = round(near_best_threshold(y[cal] == 1, s, grid, tolerance=cfg.tolerance), 3)
+            t = round(near_best_threshold(y[cal] == 1, s, grid, tolerance=cfg.tolerance), 3) if len(grid) else 0.5
             calib_report[head] = binary_metrics(y[cal], s, t)
         else:
             t = 0.5
