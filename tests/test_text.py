@@ -15,7 +15,7 @@ from policywarden.text.normalize import normalize
 from policywarden.text.pieces import fields, joined, unfilled, unjoined
 from policywarden.text.script import coverage
 from policywarden.text.segment import known, segment
-from policywarden.text.windows import windows
+from policywarden.text.windows import paragraphs, windows
 
 
 @pytest.mark.parametrize(
@@ -132,6 +132,13 @@ def test_long_text_windows_cover_every_word_with_overlap():
     assert covered == set(words)
     assert all(len(w.split()) <= 100 for w in ws)
     assert ws[0].split()[-20:] == ws[1].split()[:20]
+
+
+def test_paragraphs_split_at_blank_lines_only():
+    text = "First line\nstill the first paragraph.\n\n  \t\nSecond one here.\r\n\r\nok\n\nThird paragraph now"
+    assert paragraphs(text) == ["First line\nstill the first paragraph.", "Second one here.", "Third paragraph now"]
+    assert paragraphs("one paragraph, no blank line") == ["one paragraph, no blank line"]
+    assert paragraphs("") == []
 
 
 def test_window_size_must_exceed_overlap():

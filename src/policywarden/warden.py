@@ -20,7 +20,7 @@ from .text.contacts import without_contacts
 from .text.encodings import reveal
 from .text.normalize import normalize
 from .text.script import coverage as read_share
-from .text.windows import sentences, windows
+from .text.windows import paragraphs, sentences, windows
 
 log = logging.getLogger("policywarden")
 
@@ -92,8 +92,9 @@ class Warden:
         """The normalised pieces of one text that are scored; the text's score is their maximum.
 
         A bag-of-n-grams model dilutes one bad sentence inside a long benign text, so a text of
-        several sentences is scored sentence by sentence as well as in overlapping windows, and
-        a moderately long text also as a whole, for signals spread across it. Text hidden in it
+        several sentences is scored sentence by sentence as well as in overlapping windows (a
+        long one paragraph by paragraph too), and a moderately long text also as a whole, for
+        signals spread across it. Text hidden in it
         as base64, ROT13 or written backwards is read decoded, as a chat model would read it
         (`text.encodings`).
         """
@@ -109,6 +110,12 @@ class Warden:
         if len(found) > 1:
             # A sentence longer than a window is already covered by the windows.
             pieces.extend(s for s in found if len(s.split()) <= self.window_words)
+        if not short:
+            # A paragraph is read alone as well: an answer that refuses in one and complies in the
+            # next (a jailbroken persona) shares every window and the whole text with the refusal.
+            found = paragraphs(text)
+            if len(found) > 1:
+                pieces.extend(p for p in found if len(p.split()) <= self.whole_text_words)
         if short:
             # A short text is read once more without its contact details, which dilute it.
             bare = without_contacts(text)

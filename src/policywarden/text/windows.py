@@ -33,3 +33,11 @@ _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n+")
 def sentences(text: str, min_words: int = 3) -> list[str]:
     """Sentences (split at end punctuation or line breaks) of at least `min_words` words."""
     return [s.strip() for s in _SENTENCE_END.split(text) if len(s.split()) >= min_words]
+
+
+_PARAGRAPH_END = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+
+
+def paragraphs(text: str, min_words: int = 3) -> list[str]:
+    """Paragraphs (split at blank lines) of at least `min_words` words."""
+    return [p.strip() for p in _PARAGRAPH_END.split(text) if len(p.split()) >= min_words]
