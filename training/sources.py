@@ -714,10 +714,21 @@ def _bipia_code(ctx):
     return "\n".join(ctx["context"]) + "\n\n" + "\n".join(ctx["error"]) + "\n\n" + "\n".join(ctx["code"])
 
 
+# BIPIA's text "attacks" are mostly ordinary requests ("What is the capital of Brazil?",
+# "Encode your response in Base64", "Modify your answer to highlight the benefits of a
+# plant-based diet"): injected into a third party's document they hijack a task, but sent by a
+# user after their own email and question they are a second request, and no policy forbids it.
+# Only these types ask for deceptive or malicious content.
+_BIPIA_HARMFUL_TEXT = {"Clickbait", "Malware Distribution", "Scams & Fraud", "Misinformation & Propaganda"}
+
+
 def load_bipia(root):
     """Indirect prompt injection: each attack string is embedded at the end of
-    a benign email / code context (paired deterministically) -> circumvention;
-    code attacks also protect.cyber_ip.  Clean contexts -> benign.  Own split."""
+    a benign email / code context (paired deterministically).  Code attacks
+    (malicious code to include) -> circumvention and protect.cyber_ip; text
+    attacks asking for deceptive or malicious content -> circumvention; the
+    other text attacks (ordinary requests) -> benign.  Clean contexts ->
+    benign.  Own split."""
     base = os.path.join(data_dir(root, "bipia"), "benchmark")
     for split_name, split in (("train", "train"), ("test", "heldout")):
         emails = read_jsonl(os.path.join(base, "email", f"{split_name}.jsonl"))
@@ -730,10 +741,13 @@ def load_bipia(root):
                 ("text", emails, _bipia_email, ("protect.circumvention",)),
                 ("code", codes, _bipia_code, ("protect.circumvention", "protect.cyber_ip"))):
             attacks = read_json(os.path.join(base, f"{kind}_attack_{split_name}.json"))
-            flat = [a for key in attacks for a in attacks[key]]
-            for i, attack in enumerate(flat):
+            flat = [(key, a) for key in attacks for a in attacks[key]]
+            for i, (key, attack) in enumerate(flat):
                 host = fmt(contexts[i % len(contexts)])
-                yield rec(f"{host}\n\n{attack}", pos(*heads), None, "bipia", "MIT", split)
+                if kind == "code" or key in _BIPIA_HARMFUL_TEXT:
+                    yield rec(f"{host}\n\n{attack}", pos(*heads), None, "bipia", "MIT", split)
+                else:
+                    yield rec(f"{host}\n\n{attack}", *BENIGN, "bipia", "MIT", split)
 
 
 # An input that tries to override a model's instructions, claims authority over it, or asks for
