@@ -23,10 +23,11 @@ sys.path.insert(0, str(ROOT / "src"))
 from policywarden.classify.embedded import default_model_dir  # noqa: E402
 from policywarden.policy import OPENAI_CATEGORIES, load_policy  # noqa: E402
 from policywarden.text.normalize import normalize  # noqa: E402
+from policywarden.training.metrics import TOLERANCE  # noqa: E402
 from policywarden.training.records import read_jsonl, written_records  # noqa: E402
 from policywarden.training.trainer import TrainConfig, train  # noqa: E402
 
-MODEL_VERSION = "pw-ngram-2026.12.3"
+MODEL_VERSION = "pw-ngram-2026.12.7"
 
 
 def heads_for(policy) -> list[str]:
@@ -40,6 +41,9 @@ def main() -> None:
     ap.add_argument("--work", default=str(ROOT / "training" / "out"))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--C", type=float, default=4.0)
+    ap.add_argument("--tolerance", type=float, default=TOLERANCE,
+                    help="each head's threshold is the middle of those within this many positives' worth of F1 of the best "
+                         "(0: the exact best, as pw-ngram-2026.12.2 was built)")
     ap.add_argument("--skip-dataset", action="store_true", help="reuse WORK/dataset.jsonl")
     args = ap.parse_args()
 
@@ -58,7 +62,7 @@ def main() -> None:
     print(f"{len(records)} records ({len(written)} written); dropped {len(dropped)} equal to policy examples", flush=True)
 
     t0 = time.time()
-    report = train(records, heads, args.out, TrainConfig(C=args.C, seed=args.seed, version=MODEL_VERSION))
+    report = train(records, heads, args.out, TrainConfig(C=args.C, seed=args.seed, version=MODEL_VERSION, tolerance=args.tolerance))
     report["dropped_as_acceptance_tests"] = len(dropped)
     (work / "train_report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     size = sum(f.stat().st_size for f in Path(args.out).iterdir() if f.is_file())
