@@ -14,7 +14,7 @@
    calibration rows.
 3. The support (how much of a head's threshold the answer must reach by itself before it takes
    the prompt's score, see policywarden.context) is chosen by F1 on training pairs, judged by
-   the shipped Warden: violating = complied.
+   the shipped Warden (or --model's, for a candidate): violating = complied.
 
 Held-out pairs are measured by benchmarks/context.py, never here. Needs the `train` extra.
 Deterministic for a given data snapshot and seed.
@@ -78,6 +78,8 @@ def main() -> None:
     ap.add_argument("--written-repeat", type=int, default=10,
                     help="times each written training answer counts (a few hundred among ~12,000 public ones)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--model", help="the model directory whose verdicts choose the support (default: the shipped one); "
+                                    "a candidate's context model is chosen with the candidate")
     args = ap.parse_args()
     t0 = time.time()
     out = Path(args.out)
@@ -110,7 +112,7 @@ def main() -> None:
 
     train_pairs = [p for p in pairs if p["split"] == "train" and p["kind"] in COMPLIES]
     chosen = random.Random(args.seed).sample(train_pairs, min(args.choose_on, len(train_pairs)))
-    warden = Warden(encoder_cache=0)
+    warden = Warden(model_dir=args.model, encoder_cache=0)
     support, table = choose_support(warden, compliance, chosen)
     for name, row in table.items():
         print(f"  support {name:>12}: F1 {row['f1']:.3f} (tp {row['tp']}, fp {row['fp']}, fn {row['fn']})")
