@@ -3,6 +3,8 @@ thresholds and the first stage's gate, on the calibration rows neither model was
 Writes them into the encoder's model.json (section "cascade") and a report beside the scores.
 
     python training/calibrate_cascade.py            # after training/build_encoder.py
+    python training/calibrate_cascade.py --encoder D/encoder --linear D --rescore \
+        --keep src/policywarden/classify/model/encoder/model.json   # a new n-gram model beside the shipped encoder
 
 The held-out split is only measured here, never used to choose anything.
 """
@@ -61,13 +63,14 @@ def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def blend_eval(y, lin, enc, w, floor=0.3, tolerance=0.0):
+def blend_eval(y, lin, enc, w, floor=0.3, tolerance=0.0, current=None):
     """Thresholds fitted per head on (y, blend) and the macro F1 over heads they give.
     The weight is chosen on exact fits (tolerance 0): it is one number compared across fifty
     heads, and thresholds held back from the best lower every weight's in-sample F1 by an amount
     that depends on the thin heads (with them the choice went 0.5 -> 0.3 and cost the held-out
     recall of self-harm and violence). The thresholds served are fitted for F1 within noise
-    (tolerance, `near_best_threshold`, as `policywarden tune` fits them)."""
+    (tolerance, `near_best_threshold`, as `policywarden tune` fits them); `current` (column ->
+    threshold) is kept where it is among the near-best."""
     th, f1s = {}, []
     for j in range(y.shape[1]):
         known = y[:, j] >= 0
@@ -76,7 +79,8 @@ def blend_eval(y, lin, enc, w, floor=0.3, tolerance=0.0):
             th[j] = None
             continue
         s = w * enc[known, j] + (1 - w) * lin[known, j]
-        t = near_best_threshold(yy, s, np.arange(floor, 0.96, 0.025), tolerance=tolerance)
+        t = near_best_threshold(yy, s, np.arange(floor, 0.96, 0.025), tolerance=tolerance,
+                                current=(current or {}).get(j))
         th[j] = float(t)
         f1s.append(binary_metrics(yy.astype(int), s, t)["f1"])
     return th, float(np.mean(f1s)) if f1s else 0.0
@@ -94,7 +98,13 @@ def main() -> None:
     ap.add_argument("--rescore", action="store_true",
                     help="score the current calibration and held-out rows with the encoder as shipped (after the data "
                          "or the n-gram model changed) instead of reading WORK/encoder/scores.npz")
+    ap.add_argument("--keep", metavar="MODEL_JSON",
+                    help="an encoder's model.json (the shipped one, say): each head keeps the threshold served there "
+                         "where it is among the near-best for this pair (needs --tolerance above 0), so that a new "
+                         "n-gram model does not move thresholds by noise alone")
     args = ap.parse_args()
+    if args.keep and args.tolerance <= 0:
+        ap.error("--keep needs --tolerance above 0: at 0 a threshold is kept only where it is exactly the best")
     work, enc_dir = Path(args.work), Path(args.encoder)
     meta = json.loads((enc_dir / "model.json").read_text())
     heads = meta["heads"]
@@ -143,7 +153,12 @@ def main() -> None:
         results[w] = (th, f1)
         print(f"weight {w:.1f}: calibration macro F1 {f1:.3f}", flush=True)
     weight = args.weight if args.weight is not None else max(WEIGHTS, key=lambda w: (round(results[w][1], 3), w))
-    th_idx = blend_eval(y_c, lin_c, enc_c, weight, tolerance=args.tolerance)[0]
+    kept_meta = json.loads(Path(args.keep).read_text()) if args.keep else {}
+    kept = kept_meta.get("cascade", {}).get("thresholds", {})
+    current = {j: float(kept[h]) for j, h in enumerate(heads) if h in kept}
+    th_idx = blend_eval(y_c, lin_c, enc_c, weight, tolerance=args.tolerance, current=current)[0]
+    meta_kept = {"version": kept_meta.get("version"), "linear_version": kept_meta.get("cascade", {}).get("linear_version"),
+                 "heads": sorted(h for j, h in enumerate(heads) if j in current and th_idx[j] == current[j])} if args.keep else None
     lin_th = linear.thresholds()
     thresholds = {h: round(th_idx[j], 4) if th_idx[j] is not None else lin_th[h] for j, h in enumerate(heads)}
 
@@ -207,6 +222,7 @@ def main() -> None:
         "weight": weight,
         "gate": gate,
         "tolerance": args.tolerance,
+        "kept_from": meta_kept if args.keep else None,
         "unattributed": None,  # new thresholds void an earlier choice: calibrate_unattributed.py makes it again
         "unattributed_whole_text": fallback_table,
         "thresholds": thresholds,
