@@ -1,6 +1,7 @@
 """How should the two stages' scores be combined? Compared on calibration rows only.
 
-    python training/experiments/stack_cv.py [--splits 60]   # ~2 min the first time (scores cached)
+    python training/experiments/stack_cv.py [--splits 60]   # ~2 min the first time (scores cached in
+                                                             # WORK/stack_cv/: delete it after the data or models change)
 
 The cascade blends a head's two calibrated probabilities with one weight for every head
 (calibrate_cascade.py, 0.5 shipped). This scores the calibration rows with the shipped n-gram
@@ -22,9 +23,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from build_encoder import calibration_split, label_matrix, load_records  # noqa: E402
 from calibrate_cascade import with_assumed_negatives  # noqa: E402
+from threshold_cv import f1  # noqa: E402
 
 from policywarden.classify.embedded import LinearModel, default_model_dir  # noqa: E402
 from policywarden.classify.encoder import EncoderModel  # noqa: E402
@@ -126,11 +129,6 @@ COMBINERS = {
 }
 
 
-def f1(c):
-    tp, fp, fn = c
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=str(default_model_dir()))
@@ -173,8 +171,8 @@ def main() -> None:
         print(f"{'combiner':28} {'F1':>7} {'prec':>7} {'recall':>7} {'thin F1':>8} {'big F1':>7}")
         for name in COMBINERS:
             tp, fp, fn = tot[name]
-            row = {"f1": round(f1(tot[name]), 4), "precision": round(tp / max(1, tp + fp), 4),
-                   "recall": round(tp / max(1, tp + fn), 4), "thin_f1": round(f1(thin[name]), 4), "big_f1": round(f1(big[name]), 4)}
+            row = {"f1": round(f1(*tot[name]), 4), "precision": round(tp / max(1, tp + fp), 4),
+                   "recall": round(tp / max(1, tp + fn), 4), "thin_f1": round(f1(*thin[name]), 4), "big_f1": round(f1(*big[name]), 4)}
             report[kind][name] = row
             print(f"{name:28} {row['f1']:7.4f} {row['precision']:7.4f} {row['recall']:7.4f} {row['thin_f1']:8.4f} {row['big_f1']:7.4f}", flush=True)
     if args.json:
