@@ -72,6 +72,21 @@ def main() -> None:
             "in_context": f1([ctx[i] for i in agree], agree_truth),
         },
     }
+    # The violating answers reply to few distinct prompts (28 held-out), and an answer that
+    # complies takes its prompt's score: one prompt's verdict moves dozens of answers. Recall
+    # per prompt (the mean over prompts of the share of their violating answers flagged) shows
+    # how much of a change is one prompt.
+    by_prompt: dict[str, list[int]] = defaultdict(list)
+    for i in scored:
+        if pairs[i]["kind"] == "complied":
+            by_prompt[pairs[i]["prompt"]].append(i)
+    per_prompt = lambda flags: round(float(np.mean([np.mean([flags[i] for i in idx]) for idx in by_prompt.values()])), 4)  # noqa: E731
+    prompts_summary = {"distinct": len(by_prompt), "answers": sum(map(len, by_prompt.values())),
+                       "recall_by_prompt_alone": per_prompt(alone), "recall_by_prompt_in_context": per_prompt(ctx),
+                       "prompts_flagged": sum(asked[idx[0]] for idx in by_prompt.values())}
+    print(f"violating answers reply to {prompts_summary['distinct']} distinct prompts ({prompts_summary['prompts_flagged']} "
+          f"flagged); recall by prompt: alone {prompts_summary['recall_by_prompt_alone']:.3f}, in context "
+          f"{prompts_summary['recall_by_prompt_in_context']:.3f}")
     for name, both in summary.items():
         a, c = both["alone"], both["in_context"]
         print(f"{name}: alone P {a['precision']:.3f} R {a['recall']:.3f} F1 {a['f1']:.3f}; "
@@ -79,7 +94,7 @@ def main() -> None:
     meta = warden.compliance.model.meta
     emit("context", {"model": warden.model_version, "compliance": meta["version"],
                      "support": warden.compliance.support, "words": warden.compliance.words,
-                     "summary": summary, "groups": rows}, args)
+                     "summary": summary, "violating_prompts": prompts_summary, "groups": rows}, args)
 
 
 if __name__ == "__main__":

@@ -161,6 +161,12 @@ def context() -> list[str]:
     for name, both in cx["summary"].items():
         a, c = both["alone"], both["in_context"]
         lines.append(f"| {name} | {a['precision']:.3f} / {a['recall']:.3f} / {a['f1']:.3f} | {c['precision']:.3f} / {c['recall']:.3f} / {c['f1']:.3f} |")
+    vp = cx.get("violating_prompts")
+    if vp:
+        lines += ["", f"The {vp['answers']} violating answers reply to only {vp['distinct']} distinct prompts ({vp['prompts_flagged']} of "
+                  f"them flagged), so one prompt's verdict moves dozens of answers. Recall by prompt (the mean over prompts of the "
+                  f"share of their violating answers flagged): alone {vp['recall_by_prompt_alone']:.3f}, in context "
+                  f"{vp['recall_by_prompt_in_context']:.3f}."]
     return lines
 
 
