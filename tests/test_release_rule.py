@@ -122,3 +122,35 @@ def test_a_held_out_f1_loss_beyond_chance_fails(tmp_path):
     assert interval[1] < 0
     why = release.judge(release.figures(base_dir), release.figures(cand_dir), interval)
     assert why == [f"held-out F1 interval starts at {interval[0]:+.4f} (< -0.010)"]
+
+
+def with_prompts(recall_by_prompt, answer_recall=0.66):
+    """A candidate (or baseline) whose context figures include recall by prompt (28 prompts)."""
+    def change(c):
+        c["context"]["violating_prompts"] = {"distinct": 28, "answers": 608, "prompts_flagged": 13,
+                                             "recall_by_prompt_alone": 0.70, "recall_by_prompt_in_context": recall_by_prompt}
+        c["context"]["summary"]["violating answers (complied vs refused)"]["in_context"]["recall"] = answer_recall
+    return change
+
+
+def verdict_with_prompts(tmp_path, base_change, cand_change) -> list[str]:
+    base, cand = copy.deepcopy(BASE), copy.deepcopy(BASE)
+    base_change(base)
+    cand_change(cand)
+    base_dir, cand_dir = outputs(tmp_path, "base", base), outputs(tmp_path, "cand", cand)
+    return release.judge(release.figures(base_dir), release.figures(cand_dir), release.heldout_interval(base_dir, cand_dir))
+
+
+def test_answers_in_context_are_judged_by_prompt_where_both_have_it(tmp_path):
+    # One prompt lost (1/28 of recall by prompt), its answers 5 points of answer recall: passes.
+    assert verdict_with_prompts(tmp_path, with_prompts(0.743, 0.686), with_prompts(0.743 - 1 / 28, 0.633)) == []
+
+
+def test_more_than_one_prompt_lost_fails(tmp_path):
+    why = verdict_with_prompts(tmp_path, with_prompts(0.743), with_prompts(0.743 - 2 / 28))
+    assert any(w.startswith("answers in context recall by prompt") for w in why), why
+
+
+def test_without_the_by_prompt_figures_answer_recall_is_judged(tmp_path):
+    why = verdict_with_prompts(tmp_path, lambda c: None, with_prompts(0.743, 0.63))
+    assert any(w.startswith("answers in context recall 0.660 -> 0.630") for w in why), why
