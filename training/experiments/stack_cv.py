@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from build_encoder import calibration_split, label_matrix, load_records  # noqa: E402
 from calibrate_cascade import with_assumed_negatives  # noqa: E402
-from threshold_cv import f1  # noqa: E402
+from threshold_cv import f1, halves  # noqa: E402
 
 from policywarden.classify.embedded import LinearModel, default_model_dir  # noqa: E402
 from policywarden.classify.encoder import EncoderModel  # noqa: E402
@@ -140,18 +140,13 @@ def main() -> None:
     d = scores(Path(args.model), Path(args.work))
     lin, enc, y, heads, sources = d["lin"], d["enc"], d["y"], [str(h) for h in d["heads"]], d["sources"]
     rng = np.random.default_rng(0)
-    names = sorted(set(sources.tolist()))
     report = {}
     for kind in ("rows", "sources"):
         tot = {c: np.zeros(3) for c in COMBINERS}
         thin = {c: np.zeros(3) for c in COMBINERS}
         big = {c: np.zeros(3) for c in COMBINERS}
         for _ in range(args.splits):
-            if kind == "rows":
-                a = rng.random(len(y)) < 0.5
-            else:
-                side = dict(zip(names, rng.random(len(names)) < 0.5))
-                a = np.array([side[x] for x in sources.tolist()])
+            a = halves(kind, sources, rng)
             for j in range(len(heads)):
                 known = y[:, j] >= 0
                 fa, fb = known & a, known & ~a

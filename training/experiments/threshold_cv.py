@@ -109,6 +109,15 @@ def served_matrix(model: str, work: Path) -> dict:
     return out
 
 
+def halves(kind: str, sources: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One random split in two: by row ("rows"), or whole sources on one side ("sources")."""
+    if kind == "rows":
+        return rng.random(len(sources)) < 0.5
+    names = sorted(set(sources.tolist()))
+    side = dict(zip(names, rng.random(len(names)) < 0.5))
+    return np.array([side[x] for x in sources.tolist()])
+
+
 def counts(y: np.ndarray, s: np.ndarray, t: float) -> tuple[int, int, int]:
     pred = s >= t
     return int((pred & y).sum()), int((pred & ~y).sum()), int((~pred & y).sum())
@@ -129,7 +138,6 @@ def main() -> None:
     d = served_matrix(args.model, Path(args.work))
     s, y, ids, sources = d["scores"], d["labels"], [str(i) for i in d["ids"]], d["sources"]
     rng = np.random.default_rng(0)
-    names = sorted(set(sources.tolist()))
     report = {}
     for kind in ("rows", "sources"):
         # per rule: summed tp/fp/fn over categories; per category too; thin = under 30 positives in the whole slice
@@ -139,11 +147,7 @@ def main() -> None:
         spread = {r: {} for r in RULES}
         done = 0
         for _ in range(args.splits):
-            if kind == "rows":
-                a = rng.random(len(s)) < 0.5
-            else:
-                side = dict(zip(names, rng.random(len(names)) < 0.5))
-                a = np.array([side[x] for x in sources.tolist()])
+            a = halves(kind, sources, rng)
             for j, cid in enumerate(ids):
                 known = y[:, j] >= 0
                 fa, fb = known & a, known & ~a
