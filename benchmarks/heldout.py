@@ -28,6 +28,16 @@ from policywarden.training.metrics import binary_metrics
 from policywarden.training.records import read_jsonl, written_records
 
 
+def by_group(records, y: np.ndarray, pred: np.ndarray) -> dict:
+    """A category's positives counted as independent items: the records of one group (a
+    JailbreakBench goal's prompts and answers) are one item, every other record its own.
+    `recall_by_group`: the mean over items of the share of their positives flagged."""
+    items: dict[str, list[bool]] = {}
+    for i in np.flatnonzero(y == 1):
+        items.setdefault(records[i].group or f"record:{i}", []).append(bool(pred[i]))
+    return {"groups": len(items), "recall_by_group": round(float(np.mean([np.mean(v) for v in items.values()])), 4) if items else 0.0}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--include-nonpermissive", action="store_true", help="also measure on NC/GPL/no-licence sets")
@@ -59,6 +69,7 @@ def main() -> None:
         scores = np.array([v.categories[j].score for v in verdicts])
         pred = np.array([v.categories[j].flagged for v in verdicts])
         per_cat[cid] = binary_metrics(y[known], scores[known], 0.5, pred=pred[known])
+        per_cat[cid].update(by_group(records, y, pred))
     for name in OPENAI_CATEGORIES:
         y = np.array([-1 if r.label(f"openai:{name}") is None else int(r.label(f"openai:{name}")) for r in records])
         known = y >= 0

@@ -17,7 +17,11 @@ look-alikes flagged. Guards, each of which fails a candidate:
   or above;
 - fresh everyday texts flagged at most 1 more, look-alikes at most 2 more;
 - the policy's examples: at most 2 fewer caught, at most 2 more look-alikes flagged;
-- no policy category with 20+ held-out positives loses more than 15 points of recall;
+- no policy category with 20+ held-out positives loses more than 15 points of recall; where
+  both sides' heldout.json count items ("groups", "recall_by_group": a JailbreakBench goal's
+  prompts and answers are one item), 20+ items and recall by item instead (session 24, written
+  after its candidates failed on sexual violence, 23 of whose 35 positives are one goal, and
+  before any later candidate was measured; they fail other guards as well);
 - no robustness row's violating texts still flagged more than 3 points lower, and the mean
   share of benign texts flagged on the rows that ask to decode or read not higher (each model's
   robustness texts are the held-out ones it flags, or passes, as written);
@@ -81,6 +85,8 @@ def figures(directory: Path) -> dict:
         "heldout_f1": o["f1"], "heldout_precision": o["precision"], "heldout_recall": o["recall"], "heldout_fpr": o["fpr"],
         "heldout_errors": o["fp"] + o["fn"],
         "category_recall": {c: (m["positives"], m["recall"]) for c, m in held["categories"].items() if ":" not in c and c != "any"},
+        "category_groups": {c: (m["groups"], m["recall_by_group"]) for c, m in held["categories"].items()
+                            if ":" not in c and c != "any" and "groups" in m},
         "everyday_flagged": fresh["everyday"]["flagged"], "lookalikes_flagged": fresh["lookalikes"]["flagged"],
         "violations_recall_any": v["recall_any"], "fresh_errors": fresh["everyday"]["flagged"] + fresh["lookalikes"]["flagged"] + missed_fresh,
         "policy_caught": s["hit_any"], "policy_lookalikes_flagged": s["false_pos"], "policy_errors": s["flag"] - s["hit_any"] + s["false_pos"],
@@ -138,7 +144,19 @@ def judge(base: dict, cand: dict, interval: list[float] | None) -> list[str]:
         why.append(f"policy examples caught {base['policy_caught']} -> {cand['policy_caught']}")
     if cand["policy_lookalikes_flagged"] > base["policy_lookalikes_flagged"] + POLICY_LOOKALIKES:
         why.append(f"policy look-alikes flagged {base['policy_lookalikes_flagged']} -> {cand['policy_lookalikes_flagged']}")
+    by_group = bool(base.get("category_groups")) and bool(cand.get("category_groups"))
     for cat, (positives, recall) in base["category_recall"].items():
+        if by_group and cat in base["category_groups"]:
+            # Independent items: a JailbreakBench goal's prompts and answers count once.
+            items, recall = base["category_groups"][cat]
+            theirs = cand["category_groups"].get(cat)
+            if items < CATEGORY_POSITIVES:
+                continue
+            if theirs is None:
+                why.append(f"{cat}: no held-out recall for the candidate")
+            elif theirs[1] < recall - CATEGORY_RECALL:
+                why.append(f"{cat} held-out recall by item {recall:.3f} -> {theirs[1]:.3f} ({items} items)")
+            continue
         theirs = cand["category_recall"].get(cat)
         if positives < CATEGORY_POSITIVES:
             continue

@@ -154,3 +154,43 @@ def test_more_than_one_prompt_lost_fails(tmp_path):
 def test_without_the_by_prompt_figures_answer_recall_is_judged(tmp_path):
     why = verdict_with_prompts(tmp_path, lambda c: None, with_prompts(0.743, 0.63))
     assert any(w.startswith("answers in context recall 0.660 -> 0.630") for w in why), why
+
+
+def grouped(items, recall_by_group, recall=None):
+    """Sexual violence's held-out figures with items counted (a JailbreakBench goal once)."""
+    def change(c):
+        m = c["heldout"]["categories"]["protect.sexual_violence"]
+        m.update(groups=items, recall_by_group=recall_by_group)
+        if recall is not None:
+            m["recall"] = recall
+    return change
+
+
+def test_a_category_is_judged_by_item_where_both_sides_count_items(tmp_path):
+    # 35 positives, 23 of them one goal: 13 items, too few to guard; the text recall collapse is
+    # one goal's texts.
+    (tmp_path / "thin").mkdir()
+    (tmp_path / "guarded").mkdir()
+    assert verdict_with_prompts(tmp_path / "thin", grouped(13, 0.95), grouped(13, 0.9, recall=0.31)) == []
+    # With 20+ items a loss of recall by item fails, whatever the text recall does.
+    why = verdict_with_prompts(tmp_path / "guarded", grouped(25, 0.95), grouped(25, 0.75, recall=0.94))
+    assert any(w.startswith("protect.sexual_violence held-out recall by item 0.950 -> 0.750") for w in why), why
+
+
+def test_without_item_counts_on_both_sides_text_recall_is_judged(tmp_path):
+    why = verdict_with_prompts(tmp_path, lambda c: None, grouped(13, 0.9, recall=0.31))
+    assert any(w.startswith("protect.sexual_violence held-out recall 0.940 -> 0.310") for w in why), why
+
+
+def test_held_out_positives_are_counted_by_item():
+    from heldout import by_group
+
+    from policywarden.training.records import Record
+
+    goal = [Record(f"variant {i}", group="jbb:goal") for i in range(4)]
+    alone = [Record("one"), Record("two")]
+    records = goal + alone + [Record("benign")]
+    y = np.array([1, 1, 1, 1, 1, 1, 0])
+    pred = np.array([True, False, False, False, True, False, True])
+    # Items: the goal (1 of 4 flagged), "one" (flagged), "two" (missed).
+    assert by_group(records, y, pred) == {"groups": 3, "recall_by_group": round((0.25 + 1 + 0) / 3, 4)}

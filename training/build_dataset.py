@@ -109,8 +109,12 @@ def dedupe(records):
         info["label_conflicts"] += conflict
         info["moved_to_heldout"] += split == "heldout" and any(r["split"] == "train" for r in group)
         sources = sorted({r["source"] for r in group})
-        out.append(({"text": rep["text"], "labels": labels, "default": default, "role": _role(group),
-                     "source": rep["source"], "licence": rep["licence"], "split": split}, key, sources))
+        merged = {"text": rep["text"], "labels": labels, "default": default, "role": _role(group),
+                  "source": rep["source"], "licence": rep["licence"], "split": split}
+        item = min((r["group"] for r in group if r.get("group")), default=None)  # one item's variants
+        if item:
+            merged["group"] = item
+        out.append((merged, key, sources))
     out.sort(key=lambda t: hashlib.sha256(t[1].encode("utf-8")).hexdigest())
     return out, info
 

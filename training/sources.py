@@ -120,11 +120,21 @@ HATE = ("any", "protect.harassment", "openai:hate")
 NOT_VIOLATING = {"any": 0}      # complete() writes every policy head as 0
 
 
-def rec(text, labels, default, source, licence, split, role="user"):
-    """Build one record; labels are closed under heads.complete()."""
+def rec(text, labels, default, source, licence, split, role="user", group=None):
+    """Build one record; labels are closed under heads.complete().  `group` names
+    records that are variants of one item (a JailbreakBench goal's prompts and
+    answers), so that measurements can count the item once."""
     labels, default = complete(labels, default)
-    return {"text": text, "labels": labels, "default": default, "role": role,
-            "source": source, "licence": licence, "split": split}
+    out = {"text": text, "labels": labels, "default": default, "role": role,
+           "source": source, "licence": licence, "split": split}
+    if group:
+        out["group"] = group
+    return out
+
+
+def jbb_group(goal):
+    """One JailbreakBench goal, wherever its prompts, answers or goal text appear."""
+    return "jbb:" + hashlib.sha256(normalise(goal).encode("utf-8")).hexdigest()[:12]
 
 
 def clean_tweet(text):
@@ -355,7 +365,7 @@ def _jbb_file(path):
         prompt = jb.get("prompt")
         if prompt and not (quotes_yardstick and normalise(goal) in normalise(prompt)):
             labels, default = jbb_labels(behavior, ("protect.circumvention",))
-            yield rec(prompt, labels, default, "jailbreakbench_artifacts", "MIT", split)
+            yield rec(prompt, labels, default, "jailbreakbench_artifacts", "MIT", split, group=jbb_group(goal))
         response = (jb.get("response") or "").strip()
         if not response:
             continue
@@ -367,7 +377,7 @@ def _jbb_file(path):
             labels, default = NOT_VIOLATING, None
         else:
             continue   # judges disagree, or "not jailbroken" but not a refusal either
-        yield rec(response, labels, default, "jailbreakbench_artifacts", "MIT", split, "assistant")
+        yield rec(response, labels, default, "jailbreakbench_artifacts", "MIT", split, "assistant", group=jbb_group(goal))
 
 
 STRONGREJECT_MAP = {
@@ -394,7 +404,7 @@ def load_refusal_direction_harmful_harmless(root):
             continue
         labels, default = jbb_labels(row["Behavior"])
         if labels:
-            yield rec(row["Goal"], labels, default, src, "MIT", hash_split(row["Goal"]))
+            yield rec(row["Goal"], labels, default, src, "MIT", hash_split(row["Goal"]), group=jbb_group(row["Goal"]))
     for line in read_lines(os.path.join(base, "raw", "malicious_instruct.txt")):
         if line.strip():
             yield rec(line.strip(), pos("any"), None, src, "Apache-2.0", hash_split(line))

@@ -22,6 +22,9 @@ class Record:
     source: str = ""
     licence: str = ""
     split: str = "train"
+    # Records that are variants of one item (a JailbreakBench goal's prompts and answers) share
+    # a group; measurements that should count the item once use it. Empty: the record alone.
+    group: str = ""
 
     def label(self, head: str) -> int | None:
         return self.labels[head] if head in self.labels else self.default
@@ -44,6 +47,7 @@ def read_jsonl(path: str | Path) -> Iterator[Record]:
                 source=d.get("source", ""),
                 licence=d.get("licence", ""),
                 split=d.get("split", "train"),
+                group=d.get("group", ""),
             )
 
 
