@@ -1,7 +1,8 @@
 """One loader per dataset folder in ``shared/data``; each yields training records.
 
 Record format (SPEC.md): ``{"text", "labels", "default", "role", "source",
-"licence", "split"}``.  Every loader takes the data root (the folder that
+"licence", "split"}``, and ``"group"`` where records are variants of one item
+(a JailbreakBench goal's prompts and answers).  Every loader takes the data root (the folder that
 holds the dataset folders) and reads ``<root>/<folder>/data/...`` in place.
 
 Mapping conventions used throughout (see DATACARD.md for one line per source):
