@@ -144,26 +144,20 @@ def judge(base: dict, cand: dict, interval: list[float] | None) -> list[str]:
         why.append(f"policy examples caught {base['policy_caught']} -> {cand['policy_caught']}")
     if cand["policy_lookalikes_flagged"] > base["policy_lookalikes_flagged"] + POLICY_LOOKALIKES:
         why.append(f"policy look-alikes flagged {base['policy_lookalikes_flagged']} -> {cand['policy_lookalikes_flagged']}")
-    by_group = bool(base.get("category_groups")) and bool(cand.get("category_groups"))
-    for cat, (positives, recall) in base["category_recall"].items():
-        if by_group and cat in base["category_groups"]:
-            # Independent items: a JailbreakBench goal's prompts and answers count once.
-            items, recall = base["category_groups"][cat]
-            theirs = cand["category_groups"].get(cat)
-            if items < CATEGORY_POSITIVES:
-                continue
-            if theirs is None:
-                why.append(f"{cat}: no held-out recall for the candidate")
-            elif theirs[1] < recall - CATEGORY_RECALL:
-                why.append(f"{cat} held-out recall by item {recall:.3f} -> {theirs[1]:.3f} ({items} items)")
-            continue
-        theirs = cand["category_recall"].get(cat)
-        if positives < CATEGORY_POSITIVES:
+    by_item = bool(base.get("category_groups")) and bool(cand.get("category_groups"))
+    for cat in base["category_recall"]:
+        # Independent items where both sides count them: a JailbreakBench goal's prompts and
+        # answers count once.
+        if by_item and cat in base["category_groups"]:
+            (count, recall), theirs, what = base["category_groups"][cat], cand["category_groups"].get(cat), ("recall by item", "items")
+        else:
+            (count, recall), theirs, what = base["category_recall"][cat], cand["category_recall"].get(cat), ("recall", "positives")
+        if count < CATEGORY_POSITIVES:
             continue
         if theirs is None:
             why.append(f"{cat}: no held-out recall for the candidate")
         elif theirs[1] < recall - CATEGORY_RECALL:
-            why.append(f"{cat} held-out recall {recall:.3f} -> {theirs[1]:.3f} ({positives} positives)")
+            why.append(f"{cat} held-out {what[0]} {recall:.3f} -> {theirs[1]:.3f} ({count} {what[1]})")
     for name, kept in base["robustness"].items():
         if name not in cand["robustness"]:
             why.append(f"robustness '{name}' not measured for the candidate")
