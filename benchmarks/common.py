@@ -61,6 +61,12 @@ def write(name: str, data: dict) -> Path:
     return save(RESULTS / f"{name}.json", data)
 
 
+def recall_by_item(items: dict) -> float:
+    """The mean over items (a JailbreakBench goal, a prompt) of the share of their positives
+    flagged (each item: a list of verdicts): a cluster of variants counts once."""
+    return round(sum(sum(v) / len(v) for v in items.values()) / len(items), 4) if items else 0.0
+
+
 def candidate_options(ap) -> None:
     """--model, --gate and --json: measure a candidate model directory, or the shipped one with
     another encoder gate, without touching benchmarks/results/."""

@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 import numpy as np
-from common import ROOT, candidate_options, emit
+from common import ROOT, candidate_options, emit, recall_by_item
 
 from policywarden import Warden
 from policywarden.policy import OPENAI_CATEGORIES
@@ -35,7 +35,7 @@ def by_group(records, y: np.ndarray, pred: np.ndarray) -> dict:
     items: dict[str, list[bool]] = {}
     for i in np.flatnonzero(y == 1):
         items.setdefault(records[i].group or f"record:{i}", []).append(bool(pred[i]))
-    return {"groups": len(items), "recall_by_group": round(float(np.mean([np.mean(v) for v in items.values()])), 4) if items else 0.0}
+    return {"groups": len(items), "recall_by_group": recall_by_item(items)}
 
 
 def main() -> None:

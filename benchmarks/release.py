@@ -80,6 +80,7 @@ def figures(directory: Path) -> dict:
     missed_fresh = round(v["texts"] * (1 - v["recall_any"]))
     s = policy["summary"]
     answers = next(val for key, val in context["summary"].items() if key.startswith("violating"))["in_context"]
+    prompts = context.get("violating_prompts")
     return {
         "model": held.get("model"),
         "heldout_f1": o["f1"], "heldout_precision": o["precision"], "heldout_recall": o["recall"], "heldout_fpr": o["fpr"],
@@ -91,8 +92,7 @@ def figures(directory: Path) -> dict:
         "violations_recall_any": v["recall_any"], "fresh_errors": fresh["everyday"]["flagged"] + fresh["lookalikes"]["flagged"] + missed_fresh,
         "policy_caught": s["hit_any"], "policy_lookalikes_flagged": s["false_pos"], "policy_errors": s["flag"] - s["hit_any"] + s["false_pos"],
         "context_recall": answers["recall"], "context_fpr": answers["fpr"],
-        "context_prompts": (lambda vp: (vp["distinct"], vp["recall_by_prompt_in_context"]) if vp else None)(
-            context.get("violating_prompts")),
+        "context_prompts": (prompts["distinct"], prompts["recall_by_prompt_in_context"]) if prompts else None,
         "robustness": {name: r["still_flagged"] for name, r in robust["disguises"].items()},
         "decode_benign_rows": {name: r["benign_newly_flagged"] for name, r in robust["disguises"].items() if _decodes(name)},
         "texts": {"heldout": o["n"], "fresh": (fresh["everyday"]["texts"], fresh["lookalikes"]["texts"], v["texts"]),

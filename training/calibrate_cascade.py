@@ -222,7 +222,7 @@ def main() -> None:
         "weight": weight,
         "gate": gate,
         "tolerance": args.tolerance,
-        "kept_from": meta_kept if args.keep else None,
+        "kept_from": meta_kept,
         "unattributed": None,  # new thresholds void an earlier choice: calibrate_unattributed.py makes it again
         "unattributed_whole_text": fallback_table,
         "thresholds": thresholds,

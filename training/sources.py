@@ -755,10 +755,8 @@ def load_bipia(root):
             flat = [(key, a) for key in attacks for a in attacks[key]]
             for i, (key, attack) in enumerate(flat):
                 host = fmt(contexts[i % len(contexts)])
-                if kind == "code" or key in _BIPIA_HARMFUL_TEXT:
-                    yield rec(f"{host}\n\n{attack}", pos(*heads), None, "bipia", "MIT", split)
-                else:
-                    yield rec(f"{host}\n\n{attack}", *BENIGN, "bipia", "MIT", split)
+                labels, default = (pos(*heads), None) if kind == "code" or key in _BIPIA_HARMFUL_TEXT else BENIGN
+                yield rec(f"{host}\n\n{attack}", labels, default, "bipia", "MIT", split)
 
 
 # An input that tries to override a model's instructions, claims authority over it, or asks for

@@ -110,17 +110,17 @@ class Warden:
         if len(found) > 1:
             # A sentence longer than a window is already covered by the windows.
             pieces.extend(s for s in found if len(s.split()) <= self.window_words)
-        if not short:
-            # A paragraph is read alone as well: an answer that refuses in one and complies in the
-            # next (a jailbroken persona) shares every window and the whole text with the refusal.
-            found = paragraphs(text)
-            if len(found) > 1:
-                pieces.extend(p for p in found if len(p.split()) <= self.whole_text_words)
         if short:
             # A short text is read once more without its contact details, which dilute it.
             bare = without_contacts(text)
             if bare != text and bare:
                 pieces.append(bare)
+        else:
+            # A paragraph is read alone as well: an answer that refuses in one and complies in the
+            # next (a jailbroken persona) shares every window and the whole text with the refusal.
+            found = paragraphs(text)
+            if len(found) > 1:
+                pieces.extend(p for p in found if len(p.split()) <= self.whole_text_words)
         for payload in payloads:
             pieces.extend(windows(payload, self.window_words, self.window_overlap))
         return list(dict.fromkeys(normalize(p) for p in pieces))
