@@ -87,6 +87,23 @@ def test_near_best_threshold_is_always_near_the_best():
         assert binary_metrics(labels, scores, exact)["f1"] >= best - 1e-3
 
 
+def test_errors_objective_counts_a_false_flag_as_much_as_a_miss():
+    # 10 positives at 0.8; 6 more positives and 8 negatives mixed at 0.5-0.6. Catching the mixed
+    # band gains 6 and costs 8: F1 takes it (0.80 against 0.77), the fewest errors (6 against 8) do not.
+    labels = np.r_[np.ones(10, bool), np.ones(6, bool), np.zeros(8, bool), np.zeros(200, bool)]
+    scores = np.r_[np.full(10, 0.8), np.linspace(0.5, 0.6, 6), np.linspace(0.5, 0.6, 8), np.linspace(0.0, 0.3, 200)]
+    grid = np.arange(0.3, 0.96, 0.025)
+    assert near_best_threshold(labels, scores, grid, tolerance=0.0) <= 0.5
+    fewest = near_best_threshold(labels, scores, grid, tolerance=0.0, errors=True)
+    assert 0.6 < fewest <= 0.8
+    pred = scores >= fewest
+    assert (pred & ~labels).sum() + (~pred & labels).sum() == 6
+    # A threshold given is kept only where its errors are within `tolerance` texts of the fewest.
+    assert near_best_threshold(labels, scores, grid, tolerance=2.0, current=0.5, errors=True) == 0.5  # 8 errors
+    assert near_best_threshold(labels, scores, grid, tolerance=1.0, current=0.5, errors=True) != 0.5
+    assert choose_threshold(labels, scores, grid=grid, tolerance=0.0, errors=True) == fewest
+
+
 def test_choose_threshold_beta_orders_the_operating_points():
     rng = np.random.default_rng(0)
     labels = rng.random(400) < 0.3
@@ -179,6 +196,17 @@ def test_cli_writes_an_overlay_that_eval_and_the_policy_loader_take(tmp_path):
     assert json.loads(ev.stdout)["categories"]["protect.weapons"]["fpr"] == 0.0
     table = runner.invoke(app, ["tune", str(data), "--out", str(tmp_path / "t2.yaml"), "--max-fpr", "0", "--min-positives", "2"])
     assert table.exit_code == 0 and "protect.weapons" in table.output and "1 thresholds changed" in table.output
+
+
+def test_cli_fits_for_the_fewest_errors_on_request(tmp_path):
+    data, out = write_file(tmp_path), tmp_path / "fewest.yaml"
+    r = runner.invoke(app, ["tune", str(data), "--out", str(out), "--fewest-errors", "--min-positives", "2", "--json"])
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout)
+    assert report["objective"] == "fewest errors per category"
+    entry = report["categories"]["protect.weapons"]
+    after = entry["fit"]["after"]
+    assert after["fp"] + after["fn"] <= entry["fit"]["before"]["fp"] + entry["fit"]["before"]["fn"]
 
 
 def test_cli_refuses_to_overwrite_and_bad_input(tmp_path):

@@ -41,6 +41,7 @@ class Objective:
     beta: float = 1.0
     max_fpr: float | None = None  # of the verdict: benign examples flagged under any category
     min_precision: float | None = None  # of the verdict
+    errors: bool = False  # fewest false flags plus misses per category instead of F-beta
 
     def __post_init__(self):
         if not self.beta > 0:
@@ -58,16 +59,17 @@ class Objective:
     def describe(self) -> str:
         bounds = [f"verdict FPR <= {self.max_fpr:g}" if self.max_fpr is not None else "",
                   f"verdict precision >= {self.min_precision:g}" if self.min_precision is not None else ""]
-        return ", ".join([f"F{self.beta:g} per category", *(b for b in bounds if b)])
+        per_category = "fewest errors per category" if self.errors else f"F{self.beta:g} per category"
+        return ", ".join([per_category, *(b for b in bounds if b)])
 
 
 def choose_threshold(y: np.ndarray, scores: np.ndarray, beta: float = 1.0, current: float | None = None,
-                     grid=GRID, tolerance: float = TOLERANCE) -> float:
+                     grid=GRID, tolerance: float = TOLERANCE, errors: bool = False) -> float:
     """The threshold on `grid` for the best F-beta, within noise: of those whose F-beta is within
     `tolerance` / positives of the best (about what moving two positives changes), `current` if
     it is one of them, else the one nearest the middle of their range, with the widest margin
     on both sides (`metrics.near_best_threshold`)."""
-    return near_best_threshold(y, scores, grid, beta, tolerance, current)
+    return near_best_threshold(y, scores, grid, beta, tolerance, current, errors)
 
 
 def raise_to_bounds(scores: np.ndarray, thresholds: np.ndarray, movable: np.ndarray, violating: np.ndarray,
@@ -161,7 +163,7 @@ def tune(
             entry["kept"] = f"fewer than {min_positives} positives or negatives to fit on"
         else:
             movable.append(cid)
-            t = choose_threshold(y[fit], s[fit], objective.beta, current[cid], tolerance=tolerance)
+            t = choose_threshold(y[fit], s[fit], objective.beta, current[cid], tolerance=tolerance, errors=objective.errors)
             if t != current[cid]:
                 chosen[cid] = t
         report[cid] = entry

@@ -18,6 +18,8 @@ def tune(
     file: str = typer.Argument(..., help="Labelled JSONL or CSV with category labels, in the formats `policywarden eval` reads."),
     out: str = typer.Option(..., "--out", help="Overlay file to write (YAML); apply it with --overlay."),
     beta: float = typer.Option(1.0, help="Each category's threshold maximises F-beta (below 1 favours precision, above 1 recall)."),
+    fewest_errors: bool = typer.Option(False, "--fewest-errors", help="Each category's threshold makes the fewest false flags "
+                                        "plus misses instead (a false flag costs as much as a miss; --tolerance then counts examples)."),
     max_fpr: float | None = typer.Option(None, "--max-fpr", help="Then raise thresholds until at most this share of benign examples is flagged under any category."),
     min_precision: float | None = typer.Option(None, "--min-precision", help="Then raise thresholds until at least this share of flagged examples is violating."),
     min_positives: int = typer.Option(10, "--min-positives", help="A category with fewer positives (or negatives) keeps its threshold."),
@@ -40,7 +42,7 @@ def tune(
     if target.exists() and not force:
         fail(f"{target} exists: choose another --out, or pass --force to replace it")
     try:
-        objective = Objective(beta, max_fpr, min_precision)
+        objective = Objective(beta, max_fpr, min_precision, errors=fewest_errors)
     except ValueError as exc:
         fail(str(exc))
     warden = _warden(policy, overlay, surface)
