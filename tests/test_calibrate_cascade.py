@@ -40,3 +40,22 @@ def test_a_threshold_far_from_the_best_is_replaced(head):
     assert 0.55 < th[0] <= 0.62
     # At tolerance 0 only the exact best is kept: 0.61 ties with it here, so it stays.
     assert blend_eval(y, s, s, 0.5, tolerance=0, current={0: 0.61})[0][0] == 0.61
+
+
+def test_the_errors_objective_applies_from_a_number_of_positives():
+    # Two heads, each with positives at 0.8 and a band at 0.5-0.6 where catching more positives
+    # costs more false flags: F1 takes the band, the fewest errors do not. 16 positives (10 high,
+    # 6 in the band among 8 negatives) and 8 (3 high, 5 in the band among 6 negatives).
+    def head(high, in_band, negatives, n=224):
+        y = np.r_[np.ones(high + in_band), np.zeros(n - high - in_band)]
+        s = np.r_[np.full(high, 0.8), np.linspace(0.5, 0.6, in_band), np.linspace(0.5, 0.6, negatives),
+                  np.linspace(0.0, 0.3, n - high - in_band - negatives)]
+        return y, s
+
+    (y0, s0), (y1, s1) = head(10, 6, 8), head(3, 5, 6)
+    y, s = np.c_[y0, y1].astype(int), np.c_[s0, s1]
+    f1 = blend_eval(y, s, s, 0.5)[0]
+    everywhere = blend_eval(y, s, s, 0.5, errors_from=0)[0]
+    thick_only = blend_eval(y, s, s, 0.5, errors_from=10)[0]
+    assert f1[0] <= 0.5 < everywhere[0] and f1[1] <= 0.5 < everywhere[1]
+    assert thick_only[0] == everywhere[0] and thick_only[1] == f1[1]  # 8 positives: F1's

@@ -38,7 +38,7 @@ MIN_POSITIVES = 10
 def main() -> None:
     ap = model_parser(__doc__)
     ap.add_argument("--tolerance", type=float, default=TOLERANCE, help="see calibrate_cascade.py --tolerance")
-    ap.add_argument("--errors", action="store_true", help="see calibrate_cascade.py --errors")
+    ap.add_argument("--errors", type=int, nargs="?", const=0, metavar="MIN_POSITIVES", help="see calibrate_cascade.py --errors")
     args = ap.parse_args()
     warden = Warden(model_dir=args.model, encoder_cache=0)
     if not isinstance(warden.scorer, CascadeScorer):
@@ -49,7 +49,7 @@ def main() -> None:
     cal, _ = calibration_prompts(Path(args.work), warden.model.meta)
     ids = [c.id for c in warden.policy.categories if c.id in warden.scorer.encoder.heads]
     print(f"scoring {len(cal)} calibration prompts as served", flush=True)
-    result = tune(warden, examples_from(cal, ids), Objective(errors=args.errors), "input", MIN_POSITIVES, tolerance=args.tolerance)
+    result = tune(warden, examples_from(cal, ids), Objective(errors=args.errors is not None, errors_from=args.errors or 0), "input", MIN_POSITIVES, tolerance=args.tolerance)
 
     before, after = result["overall"]["fit"]["before"], result["overall"]["fit"]["after"]
     for cid, e in result["categories"].items():
@@ -71,7 +71,7 @@ def main() -> None:
         "calibration_prompts": len(cal),
         "min_positives": MIN_POSITIVES,
         "tolerance": args.tolerance,  # positives' worth of F1 (texts, with --errors) within which a threshold counts as the best
-        "objective": "errors" if args.errors else "f1",
+        "objective": "f1" if args.errors is None else f"errors for categories with {args.errors}+ positives, else f1",
         "verdict_before": before,
         "verdict_after": after,
     }

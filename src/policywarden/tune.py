@@ -42,6 +42,7 @@ class Objective:
     max_fpr: float | None = None  # of the verdict: benign examples flagged under any category
     min_precision: float | None = None  # of the verdict
     errors: bool = False  # fewest false flags plus misses per category instead of F-beta
+    errors_from: int = 0  # with errors: only for categories with at least this many positives to fit on
 
     def __post_init__(self):
         if not self.beta > 0:
@@ -59,7 +60,10 @@ class Objective:
     def describe(self) -> str:
         bounds = [f"verdict FPR <= {self.max_fpr:g}" if self.max_fpr is not None else "",
                   f"verdict precision >= {self.min_precision:g}" if self.min_precision is not None else ""]
-        per_category = "fewest errors per category" if self.errors else f"F{self.beta:g} per category"
+        per_category = f"F{self.beta:g} per category"
+        if self.errors:
+            per_category = (f"fewest errors per category with {self.errors_from}+ positives, else {per_category}"
+                            if self.errors_from else "fewest errors per category")
         return ", ".join([per_category, *(b for b in bounds if b)])
 
 
@@ -163,7 +167,8 @@ def tune(
             entry["kept"] = f"fewer than {min_positives} positives or negatives to fit on"
         else:
             movable.append(cid)
-            t = choose_threshold(y[fit], s[fit], objective.beta, current[cid], tolerance=tolerance, errors=objective.errors)
+            t = choose_threshold(y[fit], s[fit], objective.beta, current[cid], tolerance=tolerance,
+                                 errors=objective.errors and entry["positives"] >= objective.errors_from)
             if t != current[cid]:
                 chosen[cid] = t
         report[cid] = entry
