@@ -80,6 +80,10 @@ RULES = {
     # the tolerance capped: on 8 positives, 2 / positives is 0.25 of F1
     "near_best k=2 cap 0.05": lambda y, s: near_best_threshold(y, s, G, tolerance=min(2.0, 0.05 * y.sum())),
     "near_best k=2 cap 0.1": lambda y, s: near_best_threshold(y, s, G, tolerance=min(2.0, 0.1 * y.sum())),
+    # the fewest false flags plus misses (calibrate_cascade.py --errors N), within 2 texts, for
+    # categories with N+ positives in the fitted half, near_best k=2 for the others
+    **{f"fewest errors from {n}": (lambda n: lambda y, s: near_best_threshold(y, s, G, tolerance=2.0, errors=y.sum() >= n))(n)
+       for n in (0, 50, 100, 500)},
 }
 
 
@@ -166,7 +170,7 @@ def main() -> None:
             done += 1
         report[kind] = {}
         print(f"\nsplit by {kind} ({done} splits): summed over categories on the unseen half")
-        print(f"{'rule':22} {'F1':>6} {'prec':>6} {'recall':>6}   {'thin F1':>7}  {'macro F1':>8}  {'threshold sd (thin)':>19}")
+        print(f"{'rule':26} {'F1':>6} {'prec':>6} {'recall':>6} {'errors':>7}   {'thin F1':>7}  {'macro F1':>8}  {'threshold sd (thin)':>19}")
         for r in RULES:
             tp, fp, fn = tot[r]
             ttp, tfp, tfn = thin[r]
@@ -175,10 +179,12 @@ def main() -> None:
             sd = float(np.mean([np.std(spread[r][c]) for c in thin_ids])) if thin_ids else 0.0
             row = {"f1": round(f1(tp, fp, fn), 4), "precision": round(tp / (tp + fp), 4) if tp + fp else 0.0,
                    "recall": round(tp / (tp + fn), 4) if tp + fn else 0.0, "thin_f1": round(f1(ttp, tfp, tfn), 4),
+                   "errors_per_split": round(float(fp + fn) / max(done, 1), 1),  # false flags plus misses, the release rule's count
                    "macro_f1": round(float(macro), 4), "thin_threshold_sd": round(sd, 4),
                    "per_category_f1": {c: round(f1(*v), 4) for c, v in per[r].items()}}
             report[kind][r] = row
-            print(f"{r:22} {row['f1']:6.4f} {row['precision']:6.4f} {row['recall']:6.4f}   {row['thin_f1']:7.4f}  {row['macro_f1']:8.4f}  {sd:19.4f}")
+            print(f"{r:26} {row['f1']:6.4f} {row['precision']:6.4f} {row['recall']:6.4f} {row['errors_per_split']:7.1f}   "
+                  f"{row['thin_f1']:7.4f}  {row['macro_f1']:8.4f}  {sd:19.4f}")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
 
