@@ -59,3 +59,5 @@ def test_the_errors_objective_applies_from_a_number_of_positives():
     thick_only = blend_eval(y, s, s, 0.5, errors_from=10)[0]
     assert f1[0] <= 0.5 < everywhere[0] and f1[1] <= 0.5 < everywhere[1]
     assert thick_only[0] == everywhere[0] and thick_only[1] == f1[1]  # 8 positives: F1's
+    spared = blend_eval(y, s, s, 0.5, errors_from=0, f1_only={0})[0]  # as `any` is
+    assert spared[0] == f1[0] and spared[1] == everywhere[1]

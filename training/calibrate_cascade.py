@@ -63,7 +63,7 @@ def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def blend_eval(y, lin, enc, w, floor=0.3, tolerance=0.0, current=None, errors_from=None):
+def blend_eval(y, lin, enc, w, floor=0.3, tolerance=0.0, current=None, errors_from=None, f1_only=()):
     """Thresholds fitted per head on (y, blend) and the macro F1 over heads they give.
     The weight is chosen on exact fits (tolerance 0): it is one number compared across fifty
     heads, and thresholds held back from the best lower every weight's in-sample F1 by an amount
@@ -71,7 +71,8 @@ def blend_eval(y, lin, enc, w, floor=0.3, tolerance=0.0, current=None, errors_fr
     recall of self-harm and violence). The thresholds served are fitted for F1 within noise
     (tolerance, `near_best_threshold`, as `policywarden tune` fits them); `current` (column ->
     threshold) is kept where it is among the near-best. `errors_from`: heads with at least this many
-    calibration positives get the fewest false flags plus misses instead of F1 (`near_best_threshold`)."""
+    calibration positives get the fewest false flags plus misses instead of F1 (`near_best_threshold`),
+    except the columns in `f1_only`."""
     th, f1s = {}, []
     for j in range(y.shape[1]):
         known = y[:, j] >= 0
@@ -82,7 +83,7 @@ def blend_eval(y, lin, enc, w, floor=0.3, tolerance=0.0, current=None, errors_fr
         s = w * enc[known, j] + (1 - w) * lin[known, j]
         t = near_best_threshold(yy, s, np.arange(floor, 0.96, 0.025), tolerance=tolerance,
                                 current=(current or {}).get(j),
-                                errors=errors_from is not None and yy.sum() >= errors_from)
+                                errors=errors_from is not None and yy.sum() >= errors_from and j not in f1_only)
         th[j] = float(t)
         f1s.append(binary_metrics(yy.astype(int), s, t)["f1"])
     return th, float(np.mean(f1s)) if f1s else 0.0
@@ -106,8 +107,8 @@ def main() -> None:
                          "n-gram model does not move thresholds by noise alone")
     ap.add_argument("--errors", type=int, nargs="?", const=0, metavar="MIN_POSITIVES",
                     help="thresholds for the fewest false flags plus misses (the release rule's count) instead of F1, "
-                         "for every head or those with at least MIN_POSITIVES calibration positives; --tolerance is then "
-                         "in texts for them")
+                         "for every category head or those with at least MIN_POSITIVES calibration positives (`any` "
+                         "stays on F1); --tolerance is then in texts for them")
     args = ap.parse_args()
     if args.keep and args.tolerance <= 0:
         ap.error("--keep needs --tolerance above 0: at 0 a threshold is kept only where it is exactly the best")
@@ -162,7 +163,11 @@ def main() -> None:
     kept_meta = json.loads(Path(args.keep).read_text()) if args.keep else {}
     kept = kept_meta.get("cascade", {}).get("thresholds", {})
     current = {j: float(kept[h]) for j, h in enumerate(heads) if h in kept}
-    th_idx = blend_eval(y_c, lin_c, enc_c, weight, tolerance=args.tolerance, current=current, errors_from=args.errors)[0]
+    th_idx = blend_eval(y_c, lin_c, enc_c, weight, tolerance=args.tolerance, current=current, errors_from=args.errors,
+                       # `any` stays on F1: the gate below is chosen from what the thresholds catch, and a
+                       # higher `any` threshold (it also sets the unattributed flag) let it rise 0.4 -> 0.6
+                       # and cost 8 points of held-out recall (session 25's D4 and D5)
+                       f1_only={heads.index("any")} if "any" in heads else set())[0]
     meta_kept = {"version": kept_meta.get("version"), "linear_version": kept_meta.get("cascade", {}).get("linear_version"),
                  "heads": sorted(h for j, h in enumerate(heads) if j in current and th_idx[j] == current[j])} if args.keep else None
     lin_th = linear.thresholds()
