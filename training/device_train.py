@@ -14,7 +14,11 @@ the student with `make`'s options and writes the student's directory to OUT, its
 into parts of at most 15 MiB (`cat encoder.onnx.part-* > encoder.onnx`). Calibration of the cascade
 (calibrate_cascade.py and the rest of `make encoder`) then runs on the CPU where the data is.
 The held-out split does not travel: build_encoder's held-out scores are left empty there, and
-calibrate_cascade.py --rescore scores them.
+calibrate_cascade.py --rescore scores them. The repository's tracked files travel too (25.8 MB
+in 2026-12, 17.5 MB of it the shipped encoder, which the device does not read): with the pack
+they pass 64 MiB, so for the call take the encoder out of git's index and ignore it
+(`git rm --cached src/policywarden/classify/model/encoder/encoder.onnx`, its path in
+.git/info/exclude), and put it back after (`git reset -- <that path>`).
 
 Measured on one H200 (2026-12-04, 16 CPU cores): teacher 1,477 steps in 0.6 min (1.9 min with
 export and calibration), student 5,970 steps in 1.5 min (3.4 min with the teacher's targets),
