@@ -80,7 +80,10 @@ def main() -> None:
     for i in scored:
         if pairs[i]["kind"] == "complied":
             by_prompt[pairs[i]["prompt"]].append(i)
-    per_prompt = lambda flags: recall_by_item({p: [flags[i] for i in idx] for p, idx in by_prompt.items()})  # noqa: E731
+
+    def per_prompt(flags) -> float:
+        return recall_by_item({p: [flags[i] for i in idx] for p, idx in by_prompt.items()})
+
     prompts_summary = {"distinct": len(by_prompt), "answers": sum(map(len, by_prompt.values())),
                        "recall_by_prompt_alone": per_prompt(alone), "recall_by_prompt_in_context": per_prompt(ctx),
                        "prompts_flagged": sum(asked[idx[0]] for idx in by_prompt.values())}

@@ -49,7 +49,7 @@ def main() -> None:
     cal, _ = calibration_prompts(Path(args.work), warden.model.meta)
     ids = [c.id for c in warden.policy.categories if c.id in warden.scorer.encoder.heads]
     print(f"scoring {len(cal)} calibration prompts as served", flush=True)
-    result = tune(warden, examples_from(cal, ids), Objective(errors=args.errors is not None, errors_from=args.errors or 0), "input", MIN_POSITIVES, tolerance=args.tolerance)
+    result = tune(warden, examples_from(cal, ids), Objective(errors_from=args.errors), "input", MIN_POSITIVES, tolerance=args.tolerance)
 
     before, after = result["overall"]["fit"]["before"], result["overall"]["fit"]["after"]
     for cid, e in result["categories"].items():

@@ -34,6 +34,7 @@ import os
 import shutil
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,8 +72,7 @@ def pack(dest: Path, work: Path, data: Path) -> None:
                 g.write(line)
                 n += 1
     answers = write_answers(dest / "answers.json", data, *ANSWERS)
-    versions = {w: subprocess.run([sys.executable, "-m", "pip", "show", w], capture_output=True, text=True, check=True)
-                .stdout.split("Version: ")[1].split()[0] for w in WHEELS}
+    versions = {w: version(w) for w in WHEELS}
     (dest / "whl").mkdir(exist_ok=True)
     subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "--python-version",
                     DEVICE_PYTHON, "--implementation", "cp", "--platform", "manylinux_2_17_x86_64", "--platform",

@@ -41,8 +41,9 @@ class Objective:
     beta: float = 1.0
     max_fpr: float | None = None  # of the verdict: benign examples flagged under any category
     min_precision: float | None = None  # of the verdict
-    errors: bool = False  # fewest false flags plus misses per category instead of F-beta
-    errors_from: int = 0  # with errors: only for categories with at least this many positives to fit on
+    # Fewest false flags plus misses instead of F-beta, for categories with at least this many
+    # positives to fit on (0: every category); None: F-beta for all.
+    errors_from: int | None = None
 
     def __post_init__(self):
         if not self.beta > 0:
@@ -61,7 +62,7 @@ class Objective:
         bounds = [f"verdict FPR <= {self.max_fpr:g}" if self.max_fpr is not None else "",
                   f"verdict precision >= {self.min_precision:g}" if self.min_precision is not None else ""]
         per_category = f"F{self.beta:g} per category"
-        if self.errors:
+        if self.errors_from is not None:
             per_category = (f"fewest errors per category with {self.errors_from}+ positives, else {per_category}"
                             if self.errors_from else "fewest errors per category")
         return ", ".join([per_category, *(b for b in bounds if b)])
@@ -168,7 +169,7 @@ def tune(
         else:
             movable.append(cid)
             t = choose_threshold(y[fit], s[fit], objective.beta, current[cid], tolerance=tolerance,
-                                 errors=objective.errors and entry["positives"] >= objective.errors_from)
+                                 errors=objective.errors_from is not None and entry["positives"] >= objective.errors_from)
             if t != current[cid]:
                 chosen[cid] = t
         report[cid] = entry

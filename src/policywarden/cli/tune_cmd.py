@@ -42,7 +42,7 @@ def tune(
     if target.exists() and not force:
         fail(f"{target} exists: choose another --out, or pass --force to replace it")
     try:
-        objective = Objective(beta, max_fpr, min_precision, errors=fewest_errors)
+        objective = Objective(beta, max_fpr, min_precision, errors_from=0 if fewest_errors else None)
     except ValueError as exc:
         fail(str(exc))
     warden = _warden(policy, overlay, surface)
