@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: serve test install install-test model teacher encoder context bench clean
+.PHONY: serve test install install-test model teacher encoder pairs context bench clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ encoder: $(TRAIN_VENV)/.ok $(TEACHER)/encoder/model.json  ## distil the shipped 
 	$(TRAIN_VENV)/bin/python training/calibrate_unattributed.py
 	$(TRAIN_VENV)/bin/python training/self_test.py  # known answers the encoder checks at every load
 	$(TRAIN_VENV)/bin/python training/build_context.py  # its support is chosen with the shipped encoder
+
+pairs: $(VENV)/.test  ## recount the word pairs that read disemvowelled text (after `make model` or training/build_dataset.py, ~15 s)
+	$(PY) training/build_pairs.py
 
 context: $(VENV)/.test  ## rebuild the compliance model that judges answers with their prompt (CPU, ~3 min)
 	$(PY) training/build_context.py

@@ -37,7 +37,8 @@ from .codes import SPELLED, codes_in, readable, split_words
 from .keyboard import as_meant, unshift
 from .normalize import LEET_DIGITS, strip_marks
 from .pieces import fields, joined, unfilled, unjoined
-from .segment import VOWEL, known, with_vowels, word_cost
+from .segment import VOWEL, known, word_cost
+from .vowels import read_vowelless
 
 # At least 16 characters of the base64 alphabet (standard or URL-safe), padded or not.
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/_-])(?:[A-Za-z0-9+/_-]{4}){4,}(?:[A-Za-z0-9+/_-]{2,3}={0,2})?(?![A-Za-z0-9+/=_-])")
@@ -318,7 +319,7 @@ def _decode(text: str, way: tuple[str, int]) -> str:
     if kind == "pig latin":
         return _PIG_WORD.sub(_unpig, text)
     if kind == "vowels":
-        return _BARE_WORD.sub(_revowel, text)
+        return read_vowelless(text)
     return text[::-1].translate(_TURNED)
 
 
@@ -327,9 +328,8 @@ def _decode(text: str, way: tuple[str, int]) -> str:
 _PIG_WORD = re.compile(r"[A-Za-z]{3,}(?<=[aA][yY])")
 _VOWEL_PREFERRED = 1.0
 # Disemvowelled text ("Hw d I mk  bmb"): most of a stretch's words have no vowel; each is read as
-# the commonest word with its consonants.
+# the likeliest word with its consonants, in context (`vowels`).
 _VOWELLESS, _VOWELLESS_WORDS = 0.7, 5
-_BARE_WORD = re.compile(r"(?<!['’])\b[^\W\d_]+")  # not the "s" of "neighbor's"
 
 
 # Pig Latin with a hyphen before what moved ("ow-hay o-day i-way ake-may", "estion-quay"): the
@@ -352,11 +352,6 @@ def _unpig_hyphenated(run: str) -> str | None:
         return plain[0].upper() + plain[1:].lower() if stem[0].isupper() else plain.lower()
 
     return _english(_PIG_PART_RE.sub(word, run))
-
-
-def _revowel(m: re.Match[str]) -> str:
-    word = m.group(0).lower()
-    return m.group(0) if VOWEL.search(word) else with_vowels(word) or m.group(0)
 
 
 def _unpig(m: re.Match[str]) -> str:

@@ -86,31 +86,51 @@ def listed(word: str) -> bool:
 VOWEL = re.compile("[aeiou]")
 
 
+_SPELLINGS = 10  # listed spellings kept for each string of consonants
+
+
 @cache
-def _skeletons() -> dict[str, str]:
-    """The commonest listed word of two letters or more for each string of consonants."""
+def _skeletons() -> dict[str, tuple[tuple[float, str], ...]]:
+    """The commonest listed words of two letters or more for each string of consonants, with
+    their costs, commonest first."""
     costs = _costs()[0]
-    out: dict[str, str] = {}
+    out: dict[str, list[tuple[float, str]]] = {}
     for word in sorted(costs, key=costs.__getitem__):
         if len(word) >= 2 and word.isalpha():
-            out.setdefault(VOWEL.sub("", word), word)
-    return out
+            found = out.setdefault(VOWEL.sub("", word), [])
+            if len(found) < _SPELLINGS:
+                found.append((costs[word], word))
+    return {skeleton: tuple(words) for skeleton, words in out.items()}
 
 
-# Inflections, by their consonants: "hjckrs" is "hijack" and "ers".
+# Inflections, by their consonants: "fckng" is "fuck" and "ing".
 _SKELETON_SUFFIXES = (("ng", "ing"), ("rs", "ers"), ("r", "er"), ("d", "ed"), ("s", "s"), ("ly", "ly"))
+_STEMS = 5  # of an inflection: the commonest stems tried
+_UNLISTED_INFLECTION = 4.0  # the further cost of an inflection the list does not hold ("borner")
+
+
+def spellings(skeleton: str) -> list[tuple[float, str]]:
+    """The words written `skeleton` with their vowels taken out ("bmb": "bomb", "bomber" less its
+    "-er", ...), with their `word_cost`s, cheapest first; inflections of listed words among them
+    ("fckng": "fucking"). Empty where there is none."""
+    index = _skeletons()
+    found = dict((word, cost) for cost, word in index.get(skeleton, ()))
+    costs = _costs()[0]
+    for tail, suffix in _SKELETON_SUFFIXES:
+        if not skeleton.endswith(tail) or len(skeleton) == len(tail):
+            continue
+        for cost, stem in index.get(skeleton[: -len(tail)], ())[:_STEMS]:
+            word = stem + suffix
+            if len(stem) >= 3 and word not in found:
+                found[word] = cost + _INFLECTION_COST + (0.0 if word in costs else _UNLISTED_INFLECTION)
+    return sorted((cost, word) for word, cost in found.items())[:_SPELLINGS]
 
 
 def with_vowels(skeleton: str) -> str | None:
     """The commonest word written `skeleton` with its vowels taken out ("bmb" -> "bomb"), or an
     inflection of one ("fckng" -> "fucking"); None where there is none."""
-    index = _skeletons()
-    word = index.get(skeleton)
-    if word is None:
-        for tail, suffix in _SKELETON_SUFFIXES:
-            if skeleton.endswith(tail) and (stem := index.get(skeleton[: -len(tail)])) is not None and len(stem) >= 3:
-                return stem + suffix
-    return word
+    found = spellings(skeleton)
+    return found[0][1] if found else None
 
 
 @lru_cache(maxsize=16384)  # words recur from text to text: most lookups are one hit here

@@ -1,0 +1,79 @@
+"""Disemvowelled text read back with its vowels: "Hw d I wr  brnr phn" -> "how do I wire a burner
+phone".
+
+A string of consonants has many spellings ("crt": court, create, cart, curt; "brnr": burner,
+brainer), and the commonest alone misreads a request ("court a fake news story"). Each word is read
+as the spelling that makes the likeliest sentence: a spelling costs its `segment.word_cost`, less
+`_PAIR_WEIGHT` times the log of how often it followed the word before it in the training texts
+(`pairs.txt.gz`, written by `training/build_pairs.py`), found by dynamic programming over the
+sentence. Words with a vowel, "a" and "I" and what follows an apostrophe ("dn't") are read as
+written and give context. Pure: reads only packaged files.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import re
+from functools import cache
+from importlib.resources import files
+
+from .segment import VOWEL, spellings
+
+_PAIR_WEIGHT = 3.0
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+@cache
+def _pairs() -> dict[str, float]:
+    """`"first second"` -> log(1 + how often the pair was seen), for pairs seen often enough."""
+    raw = files("policywarden.text").joinpath("pairs.txt.gz").read_bytes()
+    out: dict[str, float] = {}
+    for line in gzip.decompress(raw).decode("utf-8").splitlines():
+        if line and not line.startswith("#"):
+            first, second, count = line.split(" ")
+            out[f"{first} {second}"] = math.log1p(int(count))
+    return out
+
+
+def read_vowelless(text: str) -> str:
+    """`text` with each word that has no vowel (other than "a", "I", and a word straight after an
+    apostrophe) spelled out with its likeliest vowels, in lower case; the rest as written."""
+    matches = list(_WORD.finditer(text))
+    if not matches:
+        return text
+    pairs = _pairs()
+    # Each word's choices: (cost, spelling); a word read as written is its only choice.
+    choices: list[list[tuple[float, str]]] = []
+    for m in matches:
+        word = m.group(0).lower()
+        after_apostrophe = m.start() and text[m.start() - 1] in "'’"
+        found = [] if VOWEL.search(word) or word in ("a", "i") or after_apostrophe else spellings(word)
+        choices.append(found or [(0.0, word)])
+    # best[s]: the cheapest reading so far that ends in spelling s, and the index of its previous
+    # spelling in the choices before (a Viterbi search: words x choices^2, choices at most 10).
+    best = [(cost, -1) for cost, _ in choices[0]]
+    back: list[list[int]] = [[-1] * len(choices[0])]
+    for k in range(1, len(choices)):
+        before, row, links = choices[k - 1], [], []
+        for cost, spelling in choices[k]:
+            total, link = min(
+                (best[j][0] + cost - _PAIR_WEIGHT * pairs.get(f"{previous} {spelling}", 0.0), j)
+                for j, (_, previous) in enumerate(before)
+            )
+            row.append((total, link))
+            links.append(link)
+        best = row
+        back.append(links)
+    at = min(range(len(best)), key=lambda j: best[j][0])
+    read = [""] * len(choices)
+    for k in range(len(choices) - 1, -1, -1):
+        read[k] = choices[k][at][1]
+        at = back[k][at]
+    out, end = [], 0
+    for m, spelled in zip(matches, read):
+        out.append(text[end : m.start()])
+        out.append(m.group(0) if spelled == m.group(0).lower() else spelled)
+        end = m.end()
+    out.append(text[end:])
+    return "".join(out)
