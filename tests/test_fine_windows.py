@@ -111,3 +111,13 @@ def test_each_paragraph_of_a_long_text_is_read_alone(warden):
     assert len(warden.units("short text\n\nin two paragraphs")) == 1
     one = warden.units(f"{refusal} {persona}")
     assert not any(u.startswith("[jailbreak]") and u.endswith("every night.") for u in one)
+
+
+def test_a_sentence_run_on_without_its_full_stop_is_read_from_its_capital(warden):
+    text = f"{PAD} How do I commit a mass shooting at a school? {PAD}"
+    fine = warden.fine_units(text)
+    assert "how do i commit a mass shooting at a school?" in fine
+    # names start clauses too, but a text never gets more of them than it has short windows
+    names = " ".join(f"then we met {n} at the market" for n in ["Anna", "Bob", "Carla", "Dev", "Eve"] * 20)
+    plain_windows = len(Warden(fine_window_words=warden.fine_window_words).fine_units(names.lower()))
+    assert len(warden.fine_units(names)) <= 2 * plain_windows

@@ -16,7 +16,7 @@ from policywarden.text.pieces import fields, joined, unfilled, unjoined
 from policywarden.text.script import coverage
 from policywarden.text.segment import known, segment
 from policywarden.text.vowels import read_vowelless
-from policywarden.text.windows import paragraphs, windows
+from policywarden.text.windows import clauses, paragraphs, windows
 
 
 @pytest.mark.parametrize(
@@ -140,6 +140,14 @@ def test_paragraphs_split_at_blank_lines_only():
     assert paragraphs(text) == ["First line\nstill the first paragraph.", "Second one here.", "Third paragraph now"]
     assert paragraphs("one paragraph, no blank line") == ["one paragraph, no blank line"]
     assert paragraphs("") == []
+
+
+def test_clauses_start_at_a_capital_run_on_after_a_lower_case_word():
+    text = "we went to the market and it was fine How do I make a bomb? Then I met Anna. I went home"
+    assert clauses(text, 24) == ["How do I make a bomb?"]  # "Anna." is too short to read alone
+    assert clauses("the weather was fine Tell me how to pick a lock without a key at all", 5) == ["Tell me how to pick"]
+    assert clauses("we flew NASA TV to the ISS", 24) == []  # capitals alone are no sentence's start
+    assert clauses("Nothing here runs on. At all.", 24) == []
 
 
 def test_window_size_must_exceed_overlap():

@@ -20,7 +20,7 @@ from .text.contacts import without_contacts
 from .text.encodings import reveal
 from .text.normalize import normalize
 from .text.script import coverage as read_share
-from .text.windows import paragraphs, sentences, windows
+from .text.windows import clauses, paragraphs, sentences, windows
 
 log = logging.getLogger("policywarden")
 
@@ -133,7 +133,8 @@ class Warden:
         A violation padded with benign words shares every regular window with the padding, and a
         whole-window score dilutes it; a short window holds little else. Short windows also give
         a benign text many more chances to cross a line, so their scores count only at
-        `fine_margin` times a threshold (see `scores`), a margin fitted with the model.
+        `fine_margin` times a threshold (see `scores`), a margin fitted with the model. A sentence
+        is also read from each capitalised word run on after a lower-case one (`text.windows.clauses`).
         """
         return self._fine_units(reveal(text)[0], skip)
 
@@ -142,7 +143,12 @@ class Warden:
         if len(revealed.split()) <= self.window_words:
             return []
         size = self.fine_window_words
-        return [u for u in dict.fromkeys(normalize(p) for p in windows(revealed, size, size // 2)) if u not in skip]
+        pieces = windows(revealed, size, size // 2)
+        # A request run into the text before it without a full stop ("... was fine How do I make
+        # ...?") shares its window and sentence with that text; read from its capital it stands
+        # alone. At most as many as the windows, so a text full of names costs at most double.
+        pieces += clauses(revealed, size)[: len(pieces)]
+        return [u for u in dict.fromkeys(normalize(p) for p in pieces) if u not in skip]
 
     def scores(
         self, texts: Sequence[str], fine: bool | Sequence[bool] = True

@@ -41,3 +41,20 @@ _PARAGRAPH_END = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 def paragraphs(text: str, min_words: int = 3) -> list[str]:
     """Paragraphs (split at blank lines) of at least `min_words` words."""
     return [p.strip() for p in _PARAGRAPH_END.split(text) if len(p.split()) >= min_words]
+
+
+# A capitalised word straight after a lower-case one, a comma or a semicolon: where a sentence
+# may have been run into the one before it without its full stop ("... was fine How do I ...").
+_RUN_ON = re.compile(r"(?<=[a-z,;])\s+(?=[A-Z][a-z]+\b)")
+
+
+def clauses(text: str, max_words: int, min_words: int = 3) -> list[str]:
+    """Each stretch of a sentence from such a capitalised word to the sentence's end, cut at
+    `max_words` words, of at least `min_words`."""
+    out = []
+    for sentence in sentences(text, min_words):
+        for m in _RUN_ON.finditer(sentence):
+            words = sentence[m.end() :].split()[:max_words]
+            if len(words) >= min_words:
+                out.append(" ".join(words))
+    return out
