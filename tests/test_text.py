@@ -435,6 +435,9 @@ def test_pictographs_inside_and_between_words():
     # the letters alone a rarer word ("ned", "thes" as "the" and "s"): the commoner reading
     assert normalize("I n😊ed th😊s now") == "i need this now"
     assert normalize("stupid ho😊es") == "stupid hoes"  # a word put in, read as an inflection
+    # of several listed readings, the one its neighbours were seen with in the training texts
+    assert normalize("wh😊re") == "where" and normalize("you are a wh😊re") == "you are a whore"
+    assert normalize("how to cook m😊th at home") == "how to cook meth at home"
     # one glued to the front, where no word follows: a vowel; after it a word, a mark
     assert normalize("😊llegal aliens go 😊nto the van") == "illegal aliens go into the van"
     assert normalize("👉click here 🔥hot 👅tm") == "👉click here 🔥hot 👅tm"

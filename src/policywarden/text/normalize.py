@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from anyascii import anyascii
 
+from policywarden.text.pairs import PAIR_WEIGHT, followed
 from policywarden.text.segment import known, known_words, listed, segment, word_cost
 
 # Invisible characters used to split words so filters miss them (Unicode "Cf" covers most;
@@ -180,15 +181,29 @@ _PICTURED_WORD = re.compile(rf"(?<![^\W\d_])[^\W\d_]+(?:{_PICTOGRAPHS.pattern}[^
 _PICTURED_START = re.compile(rf"(?<!\S){_PICTOGRAPHS.pattern}(?=([^\W\d_]{{3,}})(?![^\W\d_]))")
 
 
-def _commonest(options: list[str]) -> str | None:
-    """The commonest of `options` in the word list as it is; else the first option where it is
-    known as an inflection ("hoes", not "hooes"); else the commonest known as one; None where
-    none is known."""
+def _commonest(options: list[str], before: str = "", after: str = "") -> str | None:
+    """The likeliest of `options` in the word list as it is, between the words `before` and
+    `after` (the commonest, unless pairs seen in the training texts say otherwise: "a wh😊re" is
+    "a whore", not "a where"); else the first option where it is known as an inflection ("hoes",
+    not "hooes"); else the commonest known as one; None where none is known."""
     read = [w for w in options if listed(w)]
     if not read and known(options[0]):
         return options[0]
     read = read or [w for w in options if known(w)]
+    if len(read) > 1 and (before or after):
+        return min(read, key=lambda w: (word_cost(w) or 99.0) - PAIR_WEIGHT * (followed(before, w) + followed(w, after)))
     return min(read, key=lambda w: word_cost(w) or 99.0) if read else None
+
+
+_LAST_WORD = re.compile(r"([^\W\d_]+)[^\w]*$")
+_FIRST_WORD = re.compile(r"^[^\w]*([^\W\d_]+)")
+
+
+def _neighbours(text: str, start: int, end: int) -> tuple[str, str]:
+    """The words before `start` and after `end` in `text`, near them ("" where there is none)."""
+    before = _LAST_WORD.search(text[max(0, start - 40) : start])
+    after = _FIRST_WORD.search(text[end : end + 40])
+    return (before.group(1) if before else ""), (after.group(1) if after else "")
 
 
 def _unpicture(m: re.Match[str]) -> str:
@@ -199,7 +214,7 @@ def _unpicture(m: re.Match[str]) -> str:
     if len(pieces) == 2:
         # Put in a word ("bo😊mb") or in the place of a vowel ("b💣mb", "l❤️ve", "n😊ed", whose
         # letters alone are "ned"): the commonest listed reading.
-        word = _commonest([joined, *(pieces[0] + v + pieces[1] for v in "aeiou")])
+        word = _commonest([joined, *(pieces[0] + v + pieces[1] for v in "aeiou")], *_neighbours(m.string, m.start(), m.end()))
         if word is not None:
             return word
     elif known(joined):
@@ -211,7 +226,7 @@ def _unpicture_start(m: re.Match[str]) -> str:
     rest = m.group(1)
     if known(rest):  # "👉click", "🔥hot": a word after a mark
         return m.group(0)
-    word = _commonest([v + rest for v in "aeiou"])
+    word = _commonest([v + rest for v in "aeiou"], *_neighbours(m.string, m.start(), m.end() + len(rest)))
     return m.group(0) if word is None else word[0]
 
 

@@ -1,39 +1,23 @@
-"""Disemvowelled text read back with its vowels: "Hw d I wr  brnr phn" -> "how do I wire a burner
-phone".
+"""Disemvowelled text read back with its vowels: "Hw d I cmmt a mss shtng" -> "how do I commit a
+mass shooting" (not "a miss shooting", the commonest spelling of "mss").
 
 A string of consonants has many spellings ("crt": court, create, cart, curt; "brnr": burner,
 brainer), and the commonest alone misreads a request ("court a fake news story"). Each word is read
 as the spelling that makes the likeliest sentence: a spelling costs its `segment.word_cost`, less
-`_PAIR_WEIGHT` times the log of how often it followed the word before it in the training texts
-(`pairs.txt.gz`, written by `training/build_pairs.py`), found by dynamic programming over the
-sentence. Words with a vowel, "a" and "I" and what follows an apostrophe ("dn't") are read as
-written and give context. Pure: reads only packaged files.
+`pairs.PAIR_WEIGHT` times the log of how often it followed the word before it in the training
+texts (`pairs.followed`), found by dynamic programming over the sentence. Words with a vowel,
+"a" and "I" and what follows an apostrophe ("dn't") are read as written and give context.
+Pure: reads only packaged files.
 """
 
 from __future__ import annotations
 
-import gzip
-import math
 import re
-from functools import cache
-from importlib.resources import files
 
+from .pairs import PAIR_WEIGHT, followed
 from .segment import VOWEL, spellings
 
-_PAIR_WEIGHT = 3.0
 _WORD = re.compile(r"[^\W\d_]+")
-
-
-@cache
-def _pairs() -> dict[str, float]:
-    """`"first second"` -> log(1 + how often the pair was seen), for pairs seen often enough."""
-    raw = files("policywarden.text").joinpath("pairs.txt.gz").read_bytes()
-    out: dict[str, float] = {}
-    for line in gzip.decompress(raw).decode("utf-8").splitlines():
-        if line and not line.startswith("#"):
-            first, second, count = line.split(" ")
-            out[f"{first} {second}"] = math.log1p(int(count))
-    return out
 
 
 def read_vowelless(text: str) -> str:
@@ -42,7 +26,6 @@ def read_vowelless(text: str) -> str:
     matches = list(_WORD.finditer(text))
     if not matches:
         return text
-    pairs = _pairs()
     # Each word's choices: (cost, spelling); a word read as written is its only choice.
     choices: list[list[tuple[float, str]]] = []
     for m in matches:
@@ -58,7 +41,7 @@ def read_vowelless(text: str) -> str:
         before, row, links = choices[k - 1], [], []
         for cost, spelling in choices[k]:
             total, link = min(
-                (best[j][0] + cost - _PAIR_WEIGHT * pairs.get(f"{previous} {spelling}", 0.0), j)
+                (best[j][0] + cost - PAIR_WEIGHT * followed(previous, spelling), j)
                 for j, (_, previous) in enumerate(before)
             )
             row.append((total, link))
