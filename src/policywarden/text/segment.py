@@ -126,13 +126,6 @@ def spellings(skeleton: str) -> list[tuple[float, str]]:
     return sorted((cost, word) for word, cost in found.items())[:_SPELLINGS]
 
 
-def with_vowels(skeleton: str) -> str | None:
-    """The commonest word written `skeleton` with its vowels taken out ("bmb" -> "bomb"), or an
-    inflection of one ("fckng" -> "fucking"); None where there is none."""
-    found = spellings(skeleton)
-    return found[0][1] if found else None
-
-
 @lru_cache(maxsize=16384)  # words recur from text to text: most lookups are one hit here
 def _known(word: str) -> bool:
     return _cost(word, _costs()[0]) is not None
