@@ -18,6 +18,10 @@ from .pairs import PAIR_WEIGHT, followed
 from .segment import VOWEL, spellings
 
 _WORD = re.compile(r"[^\W\d_]+")
+# Before "n't" a word is one of these ("dn't" is "don't", not "done't"), by its consonants.
+_NEGATED = {VOWEL.sub("", w): w for w in (
+    "ain", "aren", "can", "couldn", "didn", "doesn", "don", "hadn", "hasn", "haven", "isn", "mightn",
+    "mustn", "needn", "shan", "shouldn", "wasn", "weren", "won", "wouldn")}
 
 
 def read_vowelless(text: str) -> str:
@@ -32,6 +36,8 @@ def read_vowelless(text: str) -> str:
         word = m.group(0).lower()
         after_apostrophe = m.start() and text[m.start() - 1] in "'’"
         found = [] if VOWEL.search(word) or word in ("a", "i") or after_apostrophe else spellings(word)
+        if found and text[m.end() : m.end() + 2] in ("'t", "’t") and word in _NEGATED:
+            found = [(0.0, _NEGATED[word])]
         choices.append(found or [(0.0, word)])
     # best[s]: the cheapest reading so far that ends in spelling s, and the index of its previous
     # spelling in the choices before (a Viterbi search: words x choices^2, choices at most 10).
