@@ -109,7 +109,8 @@ _STEMS = 5  # of an inflection: the commonest stems tried
 _UNLISTED_INFLECTION = 4.0  # the further cost of an inflection the list does not hold ("borner")
 
 
-def spellings(skeleton: str) -> list[tuple[float, str]]:
+@lru_cache(maxsize=8192)  # a text's words recur, and so do texts
+def spellings(skeleton: str) -> tuple[tuple[float, str], ...]:
     """The words written `skeleton` with their vowels taken out ("bmb": "bomb", "bomber" less its
     "-er", ...), with their `word_cost`s, cheapest first; inflections of listed words among them
     ("fckng": "fucking"). Empty where there is none."""
@@ -123,7 +124,7 @@ def spellings(skeleton: str) -> list[tuple[float, str]]:
             word = stem + suffix
             if len(stem) >= 3 and word not in found:
                 found[word] = cost + _INFLECTION_COST + (0.0 if word in costs else _UNLISTED_INFLECTION)
-    return sorted((cost, word) for word, cost in found.items())[:_SPELLINGS]
+    return tuple(sorted((cost, word) for word, cost in found.items())[:_SPELLINGS])
 
 
 @lru_cache(maxsize=16384)  # words recur from text to text: most lookups are one hit here

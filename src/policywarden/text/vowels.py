@@ -13,6 +13,7 @@ Pure: reads only packaged files.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from .pairs import PAIR_WEIGHT, followed
 from .segment import VOWEL, spellings
@@ -31,14 +32,14 @@ def read_vowelless(text: str) -> str:
     if not matches:
         return text
     # Each word's choices: (cost, spelling); a word read as written is its only choice.
-    choices: list[list[tuple[float, str]]] = []
+    choices: list[Sequence[tuple[float, str]]] = []
     for m in matches:
         word = m.group(0).lower()
         after_apostrophe = m.start() and text[m.start() - 1] in "'’"
-        found = [] if VOWEL.search(word) or word in ("a", "i") or after_apostrophe else spellings(word)
+        found = () if VOWEL.search(word) or word in ("a", "i") or after_apostrophe else spellings(word)
         if found and text[m.end() : m.end() + 2] in ("'t", "’t") and word in _NEGATED:
-            found = [(0.0, _NEGATED[word])]
-        choices.append(found or [(0.0, word)])
+            found = ((0.0, _NEGATED[word]),)
+        choices.append(found or ((0.0, word),))
     # best[s]: the cheapest reading so far that ends in spelling s, and the index of its previous
     # spelling in the choices before (a Viterbi search: words x choices^2, choices at most 10).
     best = [(cost, -1) for cost, _ in choices[0]]
