@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -23,17 +22,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from policywarden.text.pairs import WORD  # noqa: E402
 from policywarden.text.segment import known  # noqa: E402
 from policywarden.training.records import read_jsonl, written_records  # noqa: E402
 
 OUT = ROOT / "src" / "policywarden" / "text" / "pairs.txt.gz"
-_WORD = re.compile(r"[^\W\d_]+")
 
 
 def count_pairs(texts) -> Counter[tuple[str, str]]:
     pairs: Counter[tuple[str, str]] = Counter()
     for text in texts:
-        words = [w if known(w) else "" for w in _WORD.findall(text.lower())]
+        words = [w if known(w) else "" for w in WORD.findall(text.lower())]
         pairs.update((a, b) for a, b in zip(words, words[1:]) if a and b)
     return pairs
 

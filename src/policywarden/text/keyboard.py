@@ -94,10 +94,11 @@ def _reads(run: str) -> bool:
     """Whether a run reads as English once unshifted and does not as written, judged on its tokens
     of three letters or more as meant (",slr" is no word as written)."""
     # counted as meant: "lo;;" is four letters, "kill"
-    longer = [t for t in run.split() if sum(map(len, _LETTERS.findall(as_meant(t)))) >= 3]
+    longer = [(t, as_meant(t)) for t in run.split()]
+    longer = [(t, m) for t, m in longer if sum(map(len, _LETTERS.findall(m))) >= 3]
     if not longer:
         return False
-    meant = [as_meant(t) for t in longer if _english(as_meant(t))]
-    before = sum(map(_english, longer)) / len(longer)
+    meant = [m for _, m in longer if _english(m)]
+    before = sum(_english(t) for t, _ in longer) / len(longer)
     distinct = {w.lower() for t in meant for w in _LETTERS.findall(t)}
     return len(meant) / len(longer) >= _READ_FROM and before < _UNREAD_BELOW and len(distinct) >= _MIN_WORDS

@@ -12,13 +12,11 @@ Pure: reads only packaged files.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from .pairs import PAIR_WEIGHT, followed
+from .pairs import PAIR_WEIGHT, WORD, followed
 from .segment import VOWEL, spellings
 
-_WORD = re.compile(r"[^\W\d_]+")
 # Before "n't" a word is one of these ("dn't" is "don't", not "done't"), by its consonants.
 _NEGATED = {VOWEL.sub("", w): w for w in (
     "ain", "aren", "can", "couldn", "didn", "doesn", "don", "hadn", "hasn", "haven", "isn", "mightn",
@@ -28,7 +26,7 @@ _NEGATED = {VOWEL.sub("", w): w for w in (
 def read_vowelless(text: str) -> str:
     """`text` with each word that has no vowel (other than "a", "I", and a word straight after an
     apostrophe) spelled out with its likeliest vowels, in lower case; the rest as written."""
-    matches = list(_WORD.finditer(text))
+    matches = list(WORD.finditer(text))
     if not matches:
         return text
     # Each word's choices: (cost, spelling); a word read as written is its only choice.
@@ -40,22 +38,22 @@ def read_vowelless(text: str) -> str:
         if found and text[m.end() : m.end() + 2] in ("'t", "’t") and word in _NEGATED:
             found = ((0.0, _NEGATED[word]),)
         choices.append(found or ((0.0, word),))
-    # best[s]: the cheapest reading so far that ends in spelling s, and the index of its previous
-    # spelling in the choices before (a Viterbi search: words x choices^2, choices at most 10).
-    best = [(cost, -1) for cost, _ in choices[0]]
+    # best[s]: the cost of the cheapest reading so far that ends in spelling s; back[k][s]: the
+    # spelling before it (a Viterbi search: words x choices^2, choices at most 10).
+    best = [cost for cost, _ in choices[0]]
     back: list[list[int]] = [[-1] * len(choices[0])]
     for k in range(1, len(choices)):
         before, row, links = choices[k - 1], [], []
         for cost, spelling in choices[k]:
             total, link = min(
-                (best[j][0] + cost - PAIR_WEIGHT * followed(previous, spelling), j)
+                (best[j] + cost - PAIR_WEIGHT * followed(previous, spelling), j)
                 for j, (_, previous) in enumerate(before)
             )
-            row.append((total, link))
+            row.append(total)
             links.append(link)
         best = row
         back.append(links)
-    at = min(range(len(best)), key=lambda j: best[j][0])
+    at = min(range(len(best)), key=best.__getitem__)
     read = [""] * len(choices)
     for k in range(len(choices) - 1, -1, -1):
         read[k] = choices[k][at][1]
