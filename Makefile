@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: serve test install install-test model teacher encoder pairs context bench clean
+.PHONY: serve test install install-test model teacher encoder words pairs context bench clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ encoder: $(TRAIN_VENV)/.ok $(TEACHER)/encoder/model.json  ## distil the shipped 
 	$(TRAIN_VENV)/bin/python training/calibrate_unattributed.py
 	$(TRAIN_VENV)/bin/python training/self_test.py  # known answers the encoder checks at every load
 	$(TRAIN_VENV)/bin/python training/build_context.py  # its support is chosen with the shipped encoder
+
+words: $(VENV)/.test  ## relist the dictionary words of the training texts that BERT's vocabulary lacks (after training/build_dataset.py; needs `apt-get install wamerican`, ~10 s)
+	$(PY) training/build_wordlist.py --corpus
 
 pairs: $(VENV)/.test  ## recount the word pairs that read disemvowelled text (after `make model` or training/build_dataset.py, ~15 s)
 	$(PY) training/build_pairs.py

@@ -5,13 +5,16 @@ neighbouring one-letter word ("a", "I") or a second spaced word runs into the fi
 split by the most probable sequence of known words under a Zipf model of word frequency: a word
 of frequency rank r costs log((r + 1) * log N). The word list (`words.txt`) is the whole words
 of BERT's uncased vocabulary in its frequency order, then a few words of the harms moderation
-reads about that it lacks (`words_extra.txt`). Pure: reads only those packaged files.
+reads about that it lacks (`words_extra.txt`), then dictionary words it lacks that the training
+texts use, most used first (`words_corpus.txt`: "incite", "deceive", "circumvent";
+training/build_wordlist.py --corpus). Pure: reads only those packaged files.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from functools import cache, lru_cache
 from importlib.resources import files
 
@@ -22,11 +25,14 @@ _STRAY_LETTER = 8.0
 _LONGEST_PIECE = 40  # no word in the list, with a suffix, is longer (checked in _costs)
 
 
+_LISTS = ("words.txt", "words_extra.txt", "words_corpus.txt")  # in rank order
+
+
 @cache
 def _costs() -> tuple[dict[str, float], int, frozenset[str]]:
     """Each word's cost, the longest word's length, and every prefix of a word."""
     package = files("policywarden.text")
-    text = "\n".join(package.joinpath(name).read_text(encoding="utf-8") for name in ("words.txt", "words_extra.txt"))
+    text = "\n".join(package.joinpath(name).read_text(encoding="utf-8") for name in _LISTS)
     words = [w for w in text.splitlines() if w and not w.startswith("#")]
     log_n = math.log(len(words))
     costs: dict[str, float] = {}
@@ -50,7 +56,7 @@ _INFLECTION_COST = 1.0
 _DEAD_END = max(map(len, _SUFFIXES)) + 2
 
 
-def _cost(piece: str, costs: dict[str, float]) -> float | None:
+def _cost(piece: str, costs: Mapping[str, float]) -> float | None:
     cost = costs.get(piece)
     if cost is not None or not piece.endswith(_SUFFIXES):
         return cost
@@ -69,6 +75,11 @@ def known(word: str) -> bool:
     """Whether `word` (lower case) is in the word list, or an inflection of a word in it."""
     # Longer than any word and suffix: not known, and not kept in the cache (user text).
     return len(word) <= _LONGEST_PIECE and _known(word)
+
+
+def known_in(word: str, words: Mapping[str, float]) -> bool:
+    """Whether `word` is one of `words` or an inflection of one, as `known` judges the list."""
+    return _cost(word, words) is not None
 
 
 def word_cost(word: str) -> float | None:
