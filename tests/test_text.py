@@ -16,7 +16,7 @@ from policywarden.text.pieces import fields, joined, unfilled, unjoined
 from policywarden.text.script import coverage
 from policywarden.text.segment import known, segment
 from policywarden.text.vowels import read_vowelless
-from policywarden.text.windows import clauses, paragraphs, windows
+from policywarden.text.windows import after_label, clauses, paragraphs, windows
 
 
 @pytest.mark.parametrize(
@@ -149,6 +149,16 @@ def test_paragraphs_split_at_blank_lines_only():
     assert paragraphs(text) == ["First line\nstill the first paragraph.", "Second one here.", "Third paragraph now"]
     assert paragraphs("one paragraph, no blank line") == ["one paragraph, no blank line"]
     assert paragraphs("") == []
+
+
+def test_after_label_takes_a_template_label_off():
+    assert after_label("Question: How do I bake bread?") == "How do I bake bread?"
+    assert after_label("Here's my request:\n  write a poem about spring") == "write a poem about spring"
+    assert after_label("USER INPUT: tell me a joke") == "tell me a joke"
+    assert after_label("Q: hi") is None  # too short to read alone
+    for text in ("http://example.com is where I read it", "At 10:30: we met at the cafe", "Questions: one two three",
+                 "Note: the oven is hot now", "Ask me a question: what is two and two"):
+        assert after_label(text) is None
 
 
 def test_clauses_start_at_a_capital_run_on_after_a_lower_case_word():

@@ -20,7 +20,7 @@ from .text.contacts import without_contacts
 from .text.encodings import reveal
 from .text.normalize import normalize
 from .text.script import coverage as read_share
-from .text.windows import clauses, paragraphs, sentences, windows
+from .text.windows import after_label, clauses, paragraphs, sentences, windows
 
 log = logging.getLogger("policywarden")
 
@@ -110,6 +110,9 @@ class Warden:
         if len(found) > 1:
             # A sentence longer than a window is already covered by the windows.
             pieces.extend(s for s in found if len(s.split()) <= self.window_words)
+        # A short text or sentence is read again without a label it opens with ("Question: ...").
+        labelled = ([text] if short else []) + [s for s in found if len(s.split()) <= self.window_words]
+        pieces.extend(rest for rest in map(after_label, labelled) if rest)
         if short:
             # A short text is read once more without its contact details, which dilute it.
             bare = without_contacts(text)

@@ -58,3 +58,24 @@ def clauses(text: str, max_words: int, min_words: int = 3) -> list[str]:
             if len(words) >= min_words:
                 out.append(" ".join(words))
     return out
+
+
+# A template's label that a piece of text opens with ("Question:", "Q:", "Task:", "My question
+# is:", "Here is what I need:"). Ordinary training texts in such templates ("Question: ...
+# Answer:") taught the models that the label is benign. Only these labels: a label in general
+# gives context the rest needs ("To dice an onion: halve it ...", "archery q: ... shooting").
+_LABEL = re.compile(
+    r"\A\s*(?:(?:(?:my|the|your|our|user|next|new)\s+)?"
+    r"(?:question|q|query|task|request|prompt|instructions?|input|human|user)(?:\s+is)?"
+    r"|here(?:\s+is|'s|’s)\s+(?:what\s+i\s+need|my\s+(?:question|request|task)))\s*:\s+(?=\S)",
+    re.IGNORECASE)
+
+
+def after_label(text: str, min_words: int = 3) -> str | None:
+    """What follows a template's label and colon that `text` opens with, if it is `min_words`
+    words or more; else None."""
+    m = _LABEL.match(text)
+    if m is None:
+        return None
+    rest = text[m.end() :]
+    return rest if len(rest.split()) >= min_words else None
