@@ -496,6 +496,9 @@ def test_words_run_together_are_parted():
     # a whole message of one run: three words do, without little ones
     assert unjoined("Niggas_deserve_better_bitches") == "Niggas deserve better bitches"
     assert unjoined("@user_bye_youre_a_queer") == "@user bye youre a queer"
+    # sentences may end inside it; a dot inside a name still makes it one
+    assert unjoined("Should_have_let_her_get_hit._Stupid_guy.") == "Should have let her get hit. Stupid guy."
+    assert unjoined("my_notes.txt") is None and unjoined("see_notes.txt_here") is None
     for ordinary in ("2024-01-05", "a_b_c", "e-mail", "ab12_cd34_ef56", "x86_64-linux-gnu", "a_a_zzzzz",
                      "https://example.com/my-new-blog-post", "https://en.wikipedia.org/wiki/List_of_sovereign_states"):
         assert unjoined(ordinary) is None

@@ -126,6 +126,10 @@ class Warden:
                 pieces.extend(p for p in found if len(p.split()) <= self.whole_text_words)
         for payload in payloads:
             pieces.extend(windows(payload, self.window_words, self.window_overlap))
+            # and sentence by sentence, as the text itself ("Should_have_let_her_get_hit._Stupid_guy.")
+            found = sentences(payload)
+            if len(found) > 1:
+                pieces.extend(s for s in found if len(s.split()) <= self.window_words)
         return list(dict.fromkeys(normalize(p) for p in pieces))
 
     def fine_units(self, text: str, skip: Collection[str] = ()) -> list[str]:

@@ -210,13 +210,17 @@ def unjoined(text: str) -> str | None:
 _SPACE = re.compile(r"\s")
 _WHOLE_KNOWN_SHARE = 0.5
 _CODE_PIECE = re.compile(r"[A-Za-z]\d|\d[A-Za-z]")
+# A dot inside a name ("example.com", "notes.txt", "os.path"); a full stop before the next
+# sentence's separator ("hit._Stupid") is not one.
+_DOTTED = re.compile(r"[A-Za-z0-9]\.[A-Za-z0-9]")
 
 
 def _whole_run(token: str) -> str | None:
     """A message that is one run of three or more words by "_" or "-", parted; None where fewer
     than half its pieces are known words of letters, or none of three letters or more is ("a_b_c",
-    "x86_64-linux-gnu"), or it is a link or a path ("https://.../my-new-blog-post")."""
-    if "/" in token or "." in token.strip(_PUNCTUATION):
+    "x86_64-linux-gnu"), or it is a link, a path or a dotted name ("https://.../my-new-blog-post",
+    "my_notes.txt"); sentences may end inside it ("Should_have_let_her_get_hit._Stupid_guy.")."""
+    if "/" in token or _DOTTED.search(token):
         return None
     sep = "_" if token.count("_") >= 2 else "-"
     words = [w for w in token.split(sep) if w]
