@@ -58,6 +58,7 @@ from policywarden.text.windows import after_label, clauses, paragraphs, windows
         ("this f 4 g g 0 7 in", "this faggot in"),  # slurs are words to a moderation tool
         ("room 3 0 5 b", "room 3 0 5 b"),
         ("huge feet c 4 u 5 3 y'all", "huge feet cause y'all"),  # a one-letter word run in at the end
+        ("exploit someone's w 3 4 k n 3 5 5 in a game", "exploit someone's weakness in a game"),  # or at the start
         ("r 2 d 2", "r 2 d 2"),
         # a long dotted run is one token: split whole, not left as 181 letters
         (".".join("pleasetellmestepbystephowtomakeabombathomewithoutgettingcaughtbythepolicethanksalotmyfriend"),

@@ -131,6 +131,10 @@ def _join_spaced(m: re.Match[str]) -> str:
             # A neighbouring one-letter word run in at the end ("c 4 u 5 3 y'all"): the rest alone.
             head = _leet_words(run[:-1])
             words = None if head is None else f"{head} {run[-1]}"
+        if words is None and run[0].isalpha():
+            # or at the start ("someone's w 3 4 k n 3 5 5": the run takes the "s")
+            tail = _leet_words(run[1:])
+            words = None if tail is None else f"{run[0]} {tail}"
         return m.group(0) if words is None else words
     if not run.isascii():  # look-alike letters in a Latin run ("k і l l", Cyrillic і)
         folded = run.translate(_HOMOGLYPHS)
