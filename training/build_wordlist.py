@@ -26,7 +26,6 @@ import json
 import re
 import sys
 from collections import Counter
-from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,26 +66,8 @@ def corpus_words(texts, dictionary: set[str], min_texts: int) -> list[tuple[str,
         used.update(set(_WORD.findall(text.lower())))
     found = {w: n for w, n in used.items() if n >= min_texts and w in dictionary and not known_in(w, listed)}
     # An inflection of another word found ("painkillers", "painkiller") is known through it.
-    kept = [(w, n) for w, n in found.items() if not known_in(w, _Without(found, w))]
+    kept = [(w, n) for w, n in found.items() if not known_in(w, {o: 0.0 for o in found if o != w})]
     return sorted(kept, key=lambda wn: (-wn[1], wn[0]))
-
-
-class _Without(Mapping):
-    """`words` less one."""
-
-    def __init__(self, words: Mapping[str, object], left_out: str) -> None:
-        self.words, self.left_out = words, left_out
-
-    def __getitem__(self, word: str) -> object:
-        if word == self.left_out:
-            raise KeyError(word)
-        return self.words[word]
-
-    def __iter__(self):
-        return (w for w in self.words if w != self.left_out)
-
-    def __len__(self) -> int:
-        return len(self.words) - (self.left_out in self.words)
 
 
 def main() -> None:

@@ -107,12 +107,12 @@ class Warden:
         if not short and len(text.split()) <= self.whole_text_words:
             pieces.append(text)
         found = sentences(text)
+        # A sentence longer than a window is already covered by the windows.
+        within = [s for s in found if len(s.split()) <= self.window_words]
         if len(found) > 1:
-            # A sentence longer than a window is already covered by the windows.
-            pieces.extend(s for s in found if len(s.split()) <= self.window_words)
+            pieces.extend(within)
         # A short text or sentence is read again without a label it opens with ("Question: ...").
-        labelled = ([text] if short else []) + [s for s in found if len(s.split()) <= self.window_words]
-        pieces.extend(rest for rest in map(after_label, labelled) if rest)
+        pieces.extend(rest for rest in map(after_label, ([text] if short else []) + within) if rest)
         if short:
             # A short text is read once more without its contact details, which dilute it.
             bare = without_contacts(text)
@@ -127,9 +127,9 @@ class Warden:
         for payload in payloads:
             pieces.extend(windows(payload, self.window_words, self.window_overlap))
             # and sentence by sentence, as the text itself ("Should_have_let_her_get_hit._Stupid_guy.")
-            found = sentences(payload)
-            if len(found) > 1:
-                pieces.extend(s for s in found if len(s.split()) <= self.window_words)
+            parts = sentences(payload)
+            if len(parts) > 1:
+                pieces.extend(s for s in parts if len(s.split()) <= self.window_words)
         return list(dict.fromkeys(normalize(p) for p in pieces))
 
     def fine_units(self, text: str, skip: Collection[str] = ()) -> list[str]:
