@@ -170,6 +170,17 @@ def test_clauses_start_at_a_capital_run_on_after_a_lower_case_word():
     assert clauses("Nothing here runs on. At all.", 24) == []
 
 
+def test_clauses_from_sentence_openers_only():
+    text = "it took 2 hours Create a fake news story now and then we met Anna at the market, I went home"
+    # "I" starts nothing: mid-sentence it seldom opens one ("so yesterday I went")
+    assert clauses(text, 24, openers=True) == ["Create a fake news story now and then we met Anna at the market, I went home"]
+    assert clauses("Lin: What are some ways to scare my neighbour?", 24, openers=True) == [
+        "What are some ways to scare my neighbour?"]
+    # a name, a title's word, or an opener inside a word starts nothing
+    assert clauses("then we met Anna and Bob at the Grand Hotel", 24, openers=True) == []
+    assert clauses("the band Howling Wolves played all night long", 24, openers=True) == []
+
+
 def test_window_size_must_exceed_overlap():
     with pytest.raises(ValueError):
         windows("x", size=10, overlap=10)

@@ -145,6 +145,25 @@ class Warden:
         """
         return self._fine_units(reveal(text)[0], skip)
 
+    def run_ons(self, text: str) -> list[str]:
+        """Each sentence of a text longer than one window as read from a word that usually opens
+        a sentence, capitalised and run on after a lower-case word ("... takes 75 jelly beans to
+        How do I ...?": `text.windows.clauses` with `openers`), up to `fine_window_words` words,
+        less the text's regular `units`; at most as many as those.
+
+        A request buried mid-sentence in a long text shares its windows and its sentence with
+        the text around it; read from its first word it stands alone. Unlike the short windows
+        these count in full: such words seldom start a stretch mid-sentence, and on the held-out
+        data they cost one benign verdict where every capitalised word cost seven."""
+        revealed, payloads = reveal(text)
+        return self._run_ons(revealed, self._units(revealed, payloads))
+
+    def _run_ons(self, revealed: str, units: Collection[str]) -> list[str]:
+        if len(revealed.split()) <= self.window_words:
+            return []
+        found = clauses(revealed, self.fine_window_words, openers=True)
+        return [u for u in dict.fromkeys(map(normalize, found)) if u not in units][: len(units)]
+
     def _fine_units(self, revealed: str, skip: Collection[str]) -> list[str]:
         # Counted as read, decoded: a short prompt can carry a long message in base64.
         if len(revealed.split()) <= self.window_words:
@@ -164,8 +183,8 @@ class Warden:
 
         With a `fine_margin`, short windows' scores are divided by it before they join the max: one
         counts where it reaches the margin times a threshold. `fine` (one flag, or one per text)
-        says which texts are read in short windows at all: prompts, for which the margin was
-        fitted; `moderate` leaves them out of answers."""
+        says which texts are read in short windows and from run-on sentence starts (`run_ons`) at
+        all: prompts, for which the margin was fitted; `moderate` leaves them out of answers."""
         return self._scored(texts, fine)[:3]
 
     def _scored(
@@ -183,6 +202,8 @@ class Warden:
             revealed, payloads = reveal(text)  # once for both kinds of unit
             units = self._units(revealed, payloads)
             coverage.append(read_share(text))
+            if read_fine:
+                units += self._run_ons(revealed, units)
             fine_units = self._fine_units(revealed, set(units)) if self.fine_margin and read_fine else []
             spans.append((len(parts), len(parts) + len(units) + len(fine_units)))
             parts.extend(units + fine_units)

@@ -48,12 +48,30 @@ def paragraphs(text: str, min_words: int = 3) -> list[str]:
 _RUN_ON = re.compile(r"(?<=[a-z,;])\s+(?=[A-Z][a-z]+\b)")
 
 
-def clauses(text: str, max_words: int, min_words: int = 3) -> list[str]:
+# Capitalised words that open a sentence far more often than they name anything: pronouns,
+# determiners, question words, auxiliaries, conjunctions, interjections and the verbs requests
+# open with. After a lower-case word, a digit, a comma, a semicolon or a colon one of these most
+# likely starts a sentence run into the text before it ("... jelly beans to How do I ..."); a
+# capitalised name ("... we met Anna at ...") does not. "I" and "A" are left out: mid-sentence
+# ("so yesterday I went", "Plan A") they start nothing, and they would read most texts' clauses.
+_OPENERS = (
+    "How What Why Where When Who Which Can Could Would Should Will Is Are Do Does Did You We They "
+    "He She It My Our Your This That These Those There Here The An Some Any All Every Each If So "
+    "But And Or Then Now Just No Yes Yeah Yup Oh Please Let Write Create Give Tell Explain Describe "
+    "Generate Make List Help Show Provide Draft Compose Publish Draw Design Develop Find Teach "
+    "Suggest Ignore"
+).split()
+_RUN_ON_OPENER = re.compile(rf"(?<=[a-z0-9,;:])\s+(?=(?:{'|'.join(_OPENERS)})\b)")
+
+
+def clauses(text: str, max_words: int, min_words: int = 3, openers: bool = False) -> list[str]:
     """Each stretch of a sentence from such a capitalised word to the sentence's end, cut at
-    `max_words` words, of at least `min_words`."""
+    `max_words` words, of at least `min_words`. With `openers`, only those from a word that
+    usually opens a sentence (`_OPENERS`), after a lower-case word, digit, comma, semicolon or colon."""
     out = []
+    run_on = _RUN_ON_OPENER if openers else _RUN_ON
     for sentence in sentences(text, min_words):
-        for m in _RUN_ON.finditer(sentence):
+        for m in run_on.finditer(sentence):
             words = sentence[m.end() :].split()[:max_words]
             if len(words) >= min_words:
                 out.append(" ".join(words))
