@@ -6,14 +6,16 @@ accents and look-alike characters, so it is lossy by design.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 from anyascii import anyascii
 
 from policywarden.text.pairs import PAIR_WEIGHT, followed
-from policywarden.text.segment import known, known_words, listed, segment, word_cost
+from policywarden.text.segment import known, known_words, listed, often_masked, segment, unstarred, word_cost
 
 # Invisible characters used to split words so filters miss them (Unicode "Cf" covers most;
 # these are listed for speed and for the few that are not Cf).
@@ -49,6 +51,33 @@ _SPACED = re.compile(r"\b(?:(?:[^\W\d_]|[0134578])(?:[ \t]{1,3}|[.\-_*~+])){2,}(
 _SEP = re.compile(r"[ \t.\-_*~+]")
 _REPEAT = re.compile(r"(.)\1{2,}")
 _WS = re.compile(r"\s+")
+# A letter stretched ("kiiiill", "fuuuuck", "gooooddd"): three or more of it in a word of
+# letters that is no word as written. Each such run is read as two of the letter or as one,
+# whichever together make a word, the longest ("tooo" is "too", not "to"; "gooooddd" is "good",
+# "kiiiill" is "kill"), the commonest of equals; where none does, as two, as any run of three
+# or more characters is. Digits are not letters yet: "1000" stays as it was read.
+_STRETCHED = re.compile(r"(?<![\w])[^\W\d_]*([^\W\d_])\1{2,}[^\W\d_]*(?![\w])")
+_LETTER_RUN = re.compile(r"([^\W\d_])\1{2,}")
+_RUN_HINT = re.compile(r"(.)\1\1")
+_MAX_RUNS = 4  # runs in one word tried both ways (2**4 readings)
+
+
+def _unstretch(m: re.Match[str]) -> str:
+    word = m.group(0)
+    if known(word):  # "xxx", "www"
+        return word
+    pieces = _LETTER_RUN.split(word)  # text, letter, text, letter, ..., text
+    letters = pieces[1::2]
+    if len(letters) > _MAX_RUNS:
+        return word
+    readings = []
+    for counts in itertools.product((2, 1), repeat=len(letters)):
+        read = "".join(p + (c * n if k < len(letters) else "") for k, (p, c, n) in
+                       enumerate(zip(pieces[0::2], letters + [""], list(counts) + [0])))
+        cost = word_cost(read) if len(read) > 1 else None
+        if cost is not None:
+            readings.append((-len(read), cost, read))
+    return min(readings)[2] if readings else word
 
 
 def strip_marks(text: str) -> str:
@@ -181,22 +210,60 @@ _PICTOGRAPH = (
 # set apart as words ("WELL👏SAID" -> "well 👏 said"). Flags count as pictographs here.
 _PICTOGRAPHS = re.compile(f"[{_PICTOGRAPH}\U0001F1E6-\U0001F1FF]+")
 _PICTURED_WORD = re.compile(rf"(?<![^\W\d_])[^\W\d_]+(?:{_PICTOGRAPHS.pattern}[^\W\d_]+)+")
-# One glued to the front of letters that are no word, where a vowel would be: "😊llegal", "🔥nto".
-_PICTURED_START = re.compile(rf"(?<!\S){_PICTOGRAPHS.pattern}(?=([^\W\d_]{{3,}})(?![^\W\d_]))")
+# One glued to the front of letters, where a vowel would be: "😊llegal", "🔥nto", "@😊ser",
+# "🚀sing" (read as "using" only where that is the likelier word there).
+_PICTURED_START = re.compile(rf"(?<![^\s@#]){_PICTOGRAPHS.pattern}(?=([^\W\d_]{{3,}})(?![^\W\d_]))")
+# One glued to the end of letters without a vowel, where the last vowel would be: "wh🙏 the",
+# "sh😊's". Letters with one ("love😍", "lol😂") are left be: those are words before a mark.
+_PICTURED_END = re.compile(rf"(?<![^\W\d_])([b-df-hj-np-tv-xz]{{2,}}){_PICTOGRAPHS.pattern}(?![^\W\d_])")
+
+
+# A hidden letter's word counts as this much commoner where it is one writers hide letters of
+# (`segment.often_masked`: "wh😊re", "c*nt"): "where" is some 5 commoner than "whore"; pairs with
+# the neighbours still win where they are clear ("wh*re are you" is "where").
+_MASKED_BONUS = 6.0
+
+
+def _likeliest(options: Sequence[str], before: str, after: str) -> str:
+    """Of words standing for one with a letter hidden, the likeliest between `before` and `after`."""
+    return min(options, key=lambda w: (word_cost(w) or 99.0) - _MASKED_BONUS * often_masked(w)
+               - PAIR_WEIGHT * (followed(before, w) + followed(w, after)))
 
 
 def _commonest(options: list[str], before: str = "", after: str = "") -> str | None:
     """The likeliest of `options` in the word list as it is, between the words `before` and
-    `after` (the commonest, unless pairs seen in the training texts say otherwise: "a wh😊re" is
-    "a whore", not "a where"); else the first option where it is known as an inflection ("hoes",
-    not "hooes"); else the commonest known as one; None where none is known."""
+    `after` (the commonest, unless pairs seen in the training texts or a word often masked say
+    otherwise: "a wh😊re" is "a whore", not "a where"); else the first option where it is known
+    as an inflection ("hoes", not "hooes"); else the commonest known as one; None where none is
+    known."""
     read = [w for w in options if listed(w)]
     if not read and known(options[0]):
         return options[0]
     read = read or [w for w in options if known(w)]
-    if len(read) > 1 and (before or after):
-        return min(read, key=lambda w: (word_cost(w) or 99.0) - PAIR_WEIGHT * (followed(before, w) + followed(w, after)))
-    return min(read, key=lambda w: word_cost(w) or 99.0) if read else None
+    return _likeliest(read, before, after) if read else None
+
+
+# Letters with a hidden one starred inside: "f*ck", "c**t", "n*ggas" (each star one letter).
+# Stars at a word's edge are emphasis or a footnote ("*bold*", "price*"), and a star between
+# digits is arithmetic ("5*3"): neither is read; one between single letters is read only as a
+# word writers hide letters of ("h*e", not "a*b"; "f**k" as any word). Other marks hide a letter
+# too ("f#ck", "sh-t", "k_ll", "b.tch", "f?ck"), but join words and names as often ("re-use",
+# "my_file", "t.co"): those are read only as such a word as well.
+_STARRED = re.compile(r"(?<![\w*])[^\W\d_]+(?:\*+[^\W\d_]+)+(?![\w*])")
+_MARKS = "#%^~?._-"
+_MARKED = re.compile(rf"(?<![\w{re.escape(_MARKS)}])[^\W\d_]+(?:[{re.escape(_MARKS)}]+[^\W\d_]+)+(?![\w]|[{re.escape(_MARKS)}]+\w)")
+_MASK = re.compile(f"[*{re.escape(_MARKS)}]")
+_MARK_HINT = re.compile(f"[a-z][{re.escape(_MARKS)}]+[a-z]")
+
+
+def _unmask(m: re.Match[str]) -> str:
+    word = m.group(0)
+    starred = _MASK.sub("*", word)
+    if len(word) > 40 or len(set(_MASK.findall(word))) > 1:  # "hit._stupid": two marks
+        return word
+    arithmetic = max(map(len, starred.split("*"))) == 1 and "**" not in starred  # "a*b", but "h*e"
+    found = [w for _, w in unstarred(starred) if ("*" in word and not arithmetic) or often_masked(w)]
+    return _likeliest(found, *_neighbours(m.string, m.start(), m.end())) if found else word
 
 
 _LAST_WORD = re.compile(r"([^\W\d_]+)[^\w]*$")
@@ -228,10 +295,18 @@ def _unpicture(m: re.Match[str]) -> str:
 
 def _unpicture_start(m: re.Match[str]) -> str:
     rest = m.group(1)
-    if known(rest):  # "👉click", "🔥hot": a word after a mark
-        return m.group(0)
-    word = _commonest([v + rest for v in "aeiou"], *_neighbours(m.string, m.start(), m.end() + len(rest)))
-    return m.group(0) if word is None else word[0]
+    # "👉click", "🔥hot": a word after a mark, unless a vowel before it makes the likelier word
+    options = ([rest] if known(rest) else []) + [v + rest for v in "aeiou"]
+    word = _commonest(options, *_neighbours(m.string, m.start(), m.end() + len(rest)))
+    return m.group(0) if word is None or word == rest else word[0]
+
+
+def _unpicture_end(m: re.Match[str]) -> str:
+    stem = m.group(1)
+    # "hmm😂": a word before a mark, unless a vowel after it makes the likelier word
+    options = ([stem] if known(stem) else []) + [stem + v for v in "aeiou"]
+    word = _commonest(options, *_neighbours(m.string, m.start(), m.end()))
+    return m.group(0) if word is None or word == stem else word
 
 
 def unstyle(text: str) -> str:
@@ -244,7 +319,10 @@ def unstyle(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf" or ch in "\n\t")
     text = strip_marks(text).casefold()
-    return text if text.isascii() else _PICTURED_START.sub(_unpicture_start, _PICTURED_WORD.sub(_unpicture, text))
+    if text.isascii():
+        return text
+    text = _PICTURED_WORD.sub(_unpicture, text)
+    return _PICTURED_END.sub(_unpicture_end, _PICTURED_START.sub(_unpicture_start, text))
 
 
 def latin_majority(letters: list[str]) -> bool:
@@ -254,8 +332,16 @@ def latin_majority(letters: list[str]) -> bool:
 
 def normalize(text: str) -> str:
     """Return the scoring form of `text`: NFKC, invisible characters removed, case and accents
-    folded, homoglyphs and leetspeak undone, spaced-out words joined, runs of one character shortened."""
+    folded, homoglyphs and leetspeak undone, spaced-out words joined, masked and stretched words
+    read as the word, runs of one character shortened."""
     text = _SPACED.sub(_join_spaced, unstyle(text))
+    # (each read only where a quick search finds its sign: most texts have none)
+    if "*" in text:
+        text = _STARRED.sub(_unmask, text)
+    if _MARK_HINT.search(text):
+        text = _MARKED.sub(_unmask, text)
+    if _RUN_HINT.search(text):
+        text = _STRETCHED.sub(_unstretch, text)
     latin_text = latin_majority([ch for ch in text if ch.isalpha()])
     text = _WORD.sub(lambda m: fold_token(m.group(0), latin_text), text)
     text = _REPEAT.sub(r"\1\1", text)

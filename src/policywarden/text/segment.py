@@ -138,6 +138,75 @@ def spellings(skeleton: str) -> tuple[tuple[float, str], ...]:
     return tuple(sorted((cost, word) for word, cost in found.items())[:_SPELLINGS])
 
 
+@cache
+def _by_length() -> dict[int, list[tuple[float, str]]]:
+    """Listed words of letters only, by length, commonest first."""
+    costs = _costs()[0]
+    out: dict[int, list[tuple[float, str]]] = {}
+    for word in sorted(costs, key=costs.__getitem__):
+        if word.isalpha() and word.isascii():
+            out.setdefault(len(word), []).append((costs[word], word))
+    return out
+
+
+@cache
+def _masked() -> frozenset[str]:
+    text = files("policywarden.text").joinpath("masked.txt").read_text(encoding="utf-8")
+    return frozenset(w for w in text.splitlines() if w and not w.startswith("#"))
+
+
+# Inflections of the often masked words as they are written ("f***ing", "f*ckin", "n*ggas").
+_MASKED_SUFFIXES = ("ing", "in", "ed", "es", "s", "er", "ers", "y")
+
+
+def often_masked(word: str) -> bool:
+    """Whether `word` is one a writer hides a letter of (`masked.txt`), or an inflection of one."""
+    words = _masked()
+    for suffix in _MASKED_SUFFIXES:
+        stem = word[: -len(suffix)]
+        if word.endswith(suffix) and len(stem) >= 3:
+            doubled = len(stem) >= 4 and stem[-1] == stem[-2]
+            if stem in words or stem + "e" in words or (doubled and stem[:-1] in words):  # "raping", "stabbing"
+                return True
+    return word in words
+
+
+# Its cost when a masked word is an often masked word that the list lacks ("nigger").
+_MASKED_UNLISTED_COST = 14.0
+
+
+@lru_cache(maxsize=4096)
+def unstarred(masked: str) -> tuple[tuple[float, str], ...]:
+    """The words `masked` (lower case, each "*" one hidden letter: "f**k", "b*tches") may be,
+    with their `word_cost`s, cheapest first: listed words of its length, and else inflections of
+    listed words by a suffix left in view ("f*cked"), and the often masked words (`often_masked`)
+    with their inflections. At most `_SPELLINGS`; empty where none fits."""
+    shape = re.compile(re.escape(masked).replace(r"\*", "[a-z]"))
+    found = {word: cost for cost, word in _by_length().get(len(masked), ()) if shape.fullmatch(word)}
+    if not found:
+        for suffix in _SUFFIXES:
+            stem = masked[: -len(suffix)]
+            if masked.endswith(suffix) and "*" in stem and len(stem) >= 3:
+                stem_shape = re.compile(re.escape(stem).replace(r"\*", "[a-z]"))
+                for cost, word in _by_length().get(len(stem), ()):
+                    if stem_shape.fullmatch(word):
+                        found.setdefault(word + suffix, cost + _INFLECTION_COST)
+    masked_words = {}
+    for base in _masked():
+        for suffix in ("", *_MASKED_SUFFIXES):
+            for word in {base + suffix, base[:-1] + suffix if base.endswith("e") and suffix[:1] in "ie" else base + suffix,
+                         base + base[-1] + suffix if suffix[:1] in "ie" else base + suffix}:  # "shitting"
+                # an inflection as the list knows it, or as it is written ("fuckin"); not "nazier"
+                # ("fags", "fucking", "fuckin" as the list knows "fucking"; not "faging": a short
+                # stem's inflections only as listed)
+                if (len(word) == len(masked) and shape.fullmatch(word)
+                        and (not suffix or listed(word) or suffix in ("s", "es")
+                             or (len(base) >= 4 and (suffix in ("ing", "ed") or (suffix == "in" and known(word + "g")))))):
+                    masked_words[word] = word_cost(word) or _MASKED_UNLISTED_COST
+    ranked = sorted((cost, word) for word, cost in found.items() if word not in masked_words)[:_SPELLINGS]
+    return tuple(sorted(ranked + [(cost, word) for word, cost in masked_words.items()]))
+
+
 @lru_cache(maxsize=16384)  # words recur from text to text: most lookups are one hit here
 def _known(word: str) -> bool:
     return _cost(word, _costs()[0]) is not None

@@ -5,7 +5,8 @@ A string of consonants has many spellings ("crt": court, create, cart, curt; "br
 brainer), and the commonest alone misreads a request ("court a fake news story"). Each word is read
 as the spelling that makes the likeliest sentence: a spelling costs its `segment.word_cost`, less
 `pairs.PAIR_WEIGHT` times the log of how often it followed the word before it in the training
-texts (`pairs.followed`), found by dynamic programming over the sentence. Words with a vowel,
+texts (`pairs.followed`), found by dynamic programming over the sentence; a word writers hide
+letters of counts as commoner. Words with a vowel,
 "a" and "I" and what follows an apostrophe ("dn't") are read as written and give context.
 Pure: reads only packaged files.
 """
@@ -15,7 +16,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .pairs import PAIR_WEIGHT, WORD, followed
-from .segment import VOWEL, spellings
+from .segment import VOWEL, often_masked, spellings
+
+# A spelling that is a word writers hide letters of (`segment.often_masked`: "btch", "rtrd",
+# "kll") counts as this much commoner: leaving the vowels out is a way past a word filter too.
+# On the robustness benchmark's disemvowelled texts, 2: 71.0% -> 72.7% of violating texts still
+# flagged; 4: 75.3% (one benign text of 300 more flagged, "rtrd" read "retard", not "retired");
+# 6, as for a letter hidden behind a mark: 76.3%, the same benign one.
+_MASKED_BONUS = 4.0
 
 # Before "n't" a word is one of these ("dn't" is "don't", not "done't"), by its consonants.
 _NEGATED = {VOWEL.sub("", w): w for w in (
@@ -34,7 +42,8 @@ def read_vowelless(text: str) -> str:
     for m in matches:
         word = m.group(0).lower()
         after_apostrophe = m.start() and text[m.start() - 1] in "'’"
-        found = () if VOWEL.search(word) or word in ("a", "i") or after_apostrophe else spellings(word)
+        found = () if VOWEL.search(word) or word in ("a", "i") or after_apostrophe else tuple(
+            (cost - _MASKED_BONUS * often_masked(spelled), spelled) for cost, spelled in spellings(word))
         if found and text[m.end() : m.end() + 2] in ("'t", "’t") and word in _NEGATED:
             found = ((0.0, _NEGATED[word]),)
         choices.append(found or ((0.0, word),))
