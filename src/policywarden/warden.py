@@ -161,8 +161,15 @@ class Warden:
     def _run_ons(self, revealed: str, units: Collection[str]) -> list[str]:
         if len(revealed.split()) <= self.window_words:
             return []
-        found = clauses(revealed, self.fine_window_words, openers=True)
-        return [u for u in dict.fromkeys(map(normalize, found)) if u not in units][: len(units)]
+        seen, out = set(units), []
+        for clause in clauses(revealed, self.fine_window_words, openers=True):
+            if len(out) >= len(units):
+                break
+            unit = normalize(clause)
+            if unit not in seen:
+                seen.add(unit)
+                out.append(unit)
+        return out
 
     def _fine_units(self, revealed: str, skip: Collection[str]) -> list[str]:
         # Counted as read, decoded: a short prompt can carry a long message in base64.

@@ -53,10 +53,12 @@ _REPEAT = re.compile(r"(.)\1{2,}")
 _WS = re.compile(r"\s+")
 # A letter stretched ("kiiiill", "fuuuuck", "gooooddd"): three or more of it in a word of
 # letters that is no word as written. Each such run is read as two of the letter or as one,
-# whichever together make a word, the longest ("tooo" is "too", not "to"; "gooooddd" is "good",
-# "kiiiill" is "kill"), the commonest of equals; where none does, as two, as any run of three
-# or more characters is. Digits are not letters yet: "1000" stays as it was read.
-_STRETCHED = re.compile(r"(?<![\w])[^\W\d_]*([^\W\d_])\1{2,}[^\W\d_]*(?![\w])")
+# whichever together make a listed word, the longest ("tooo" is "too", not "to"; "gooooddd" is
+# "good", "kiiiill" is "kill"), else an inflection of one; where none does, as
+# two, as any run of three or more characters is. Digits are not letters yet: "1000" stays.
+# A word of letters, taken whole (possessive: a run of one letter before a digit must not be
+# split every way, "a" * 1000 + "1" took 4.7 s so); only those with a run are read.
+_LETTERS_WORD = re.compile(r"(?<!\w)[^\W\d_]++(?!\w)")
 _LETTER_RUN = re.compile(r"([^\W\d_])\1{2,}")
 _RUN_HINT = re.compile(r"(.)\1\1")
 _MAX_RUNS = 4  # runs in one word tried both ways (2**4 readings)
@@ -64,7 +66,7 @@ _MAX_RUNS = 4  # runs in one word tried both ways (2**4 readings)
 
 def _unstretch(m: re.Match[str]) -> str:
     word = m.group(0)
-    if known(word):  # "xxx", "www"
+    if not _LETTER_RUN.search(word) or listed(word):  # "xxx" (an inflection it seems to be, "yesss" as "yess" and "s", is no word)
         return word
     pieces = _LETTER_RUN.split(word)  # text, letter, text, letter, ..., text
     letters = pieces[1::2]
@@ -76,8 +78,10 @@ def _unstretch(m: re.Match[str]) -> str:
                        enumerate(zip(pieces[0::2], letters + [""], list(counts) + [0])))
         cost = word_cost(read) if len(read) > 1 else None
         if cost is not None:
-            readings.append((-len(read), cost, read))
-    return min(readings)[2] if readings else word
+            # listed words first, the longest; else inflections, one writers hide letters of
+            # first ("nigggers": not "nigers"), the commonest ("immigrantsss": not "immigrantss")
+            readings.append((0, -len(read), cost, read) if listed(read) else (1, -often_masked(read), cost, read))
+    return min(readings)[3] if readings else word
 
 
 def strip_marks(text: str) -> str:
@@ -105,8 +109,17 @@ def _fold(token: str, latin_text: bool) -> str:
     if any(ch in _LEET_CHARS for ch in token) and any(ch.isalpha() for ch in token) and not _ADDRESS.search(token):
         core = token.strip(".,;:?!\"'()[]{}")
         if core and not core.isdigit() and sum(ch.isalpha() for ch in core) >= 1:
-            token = token.replace(core, core.translate(_LEET))
+            read = core.translate(_LEET)
+            if _AT_MASK.fullmatch(core) and not known(read):
+                # "@" hides any letter as often as it stands for "a" ("f@ck", "wh@re"): where
+                # "a" makes no word, one writers hide letters of, as a star would be read
+                found = [w for _, w in unstarred(core.replace("@", "*")) if often_masked(w)]
+                read = found[0] if found else read
+            token = token.replace(core, read)
     return token
+
+
+_AT_MASK = re.compile(r"[a-z]+@[a-z]+")
 
 
 _fold_cached = lru_cache(maxsize=65536)(_fold)
@@ -245,24 +258,31 @@ def _commonest(options: list[str], before: str = "", after: str = "") -> str | N
 
 # Letters with a hidden one starred inside: "f*ck", "c**t", "n*ggas" (each star one letter).
 # Stars at a word's edge are emphasis or a footnote ("*bold*", "price*"), and a star between
-# digits is arithmetic ("5*3"): neither is read; one between single letters is read only as a
-# word writers hide letters of ("h*e", not "a*b"; "f**k" as any word). Other marks hide a letter
-# too ("f#ck", "sh-t", "k_ll", "b.tch", "f?ck"), but join words and names as often ("re-use",
-# "my_file", "t.co"): those are read only as such a word as well.
-_STARRED = re.compile(r"(?<![\w*])[^\W\d_]+(?:\*+[^\W\d_]+)+(?![\w*])")
+# single letters or digits is algebra or arithmetic ("f*g", "5*3"; "f**k" is not): none is read.
+# Other marks hide a letter too ("f#ck", "sh-t", "k_ll", "b.tch", "f?ck"), but join words,
+# names and initials as often ("re-use", "her-in", "my_file", "t.co", "F-G", "H.E."): those are
+# read only as a word writers hide letters of, and not between two words. (Possessive: no
+# input is matched more ways than once.)
+_STARRED = re.compile(r"(?<![\w*])[^\W\d_]++(?:\*++[^\W\d_]++)++(?![\w*])")
 _MARKS = "#%^~?._-"
-_MARKED = re.compile(rf"(?<![\w{re.escape(_MARKS)}])[^\W\d_]+(?:[{re.escape(_MARKS)}]+[^\W\d_]+)+(?![\w]|[{re.escape(_MARKS)}]+\w)")
+_MARKED = re.compile(rf"(?<![\w{re.escape(_MARKS)}])[^\W\d_]++(?:[{re.escape(_MARKS)}]++[^\W\d_]++)++(?![\w]|[{re.escape(_MARKS)}]+\w)")
 _MASK = re.compile(f"[*{re.escape(_MARKS)}]")
 _MARK_HINT = re.compile(f"[a-z][{re.escape(_MARKS)}]+[a-z]")
 
 
 def _unmask(m: re.Match[str]) -> str:
     word = m.group(0)
-    starred = _MASK.sub("*", word)
     if len(word) > 40 or len(set(_MASK.findall(word))) > 1:  # "hit._stupid": two marks
         return word
-    arithmetic = max(map(len, starred.split("*"))) == 1 and "**" not in starred  # "a*b", but "h*e"
-    found = [w for _, w in unstarred(starred) if ("*" in word and not arithmetic) or often_masked(w)]
+    starred = _MASK.sub("*", word)
+    pieces = starred.split("*")
+    if max(map(len, pieces)) == 1 and "**" not in starred:  # "a*b", "F-G", "H.E"
+        return word
+    star = "*" in word
+    words = [p for p in pieces if p]
+    if not star and all(len(p) > 1 and listed(p) for p in words) and max(map(len, words)) > 2:  # "her-in", "kill-in"
+        return word
+    found = [w for _, w in unstarred(starred, any_word=star)]
     return _likeliest(found, *_neighbours(m.string, m.start(), m.end())) if found else word
 
 
@@ -293,20 +313,28 @@ def _unpicture(m: re.Match[str]) -> str:
     return _PICTOGRAPHS.sub(lambda p: f" {p.group(0)} ", m.group(0))
 
 
+def _vowel_beside(m: re.Match[str], letters: str, before: bool) -> str | None:
+    """The word `letters` make with a vowel put `before` or after them, where that is likelier
+    than the letters alone (a word before or after a mark: "👉click", "hmm😂"); else None."""
+    options = ([letters] if known(letters) else []) + [v + letters if before else letters + v for v in "aeiou"]
+    word = _commonest(options, *_neighbours(m.string, m.start(), m.end() + (len(letters) if before else 0)))
+    return None if word is None or word == letters else word
+
+
 def _unpicture_start(m: re.Match[str]) -> str:
-    rest = m.group(1)
-    # "👉click", "🔥hot": a word after a mark, unless a vowel before it makes the likelier word
-    options = ([rest] if known(rest) else []) + [v + rest for v in "aeiou"]
-    word = _commonest(options, *_neighbours(m.string, m.start(), m.end() + len(rest)))
-    return m.group(0) if word is None or word == rest else word[0]
+    word = _vowel_beside(m, m.group(1), before=True)
+    return m.group(0) if word is None else word[0]
+
+
+# Read at a word's end only as a common word or one writers hide letters of: chat abbreviations
+# are no words and would read as rarer ones ("rn😂" as "rna", "fb👍" as "fbi").
+_END_MAX_COST = 9.0
 
 
 def _unpicture_end(m: re.Match[str]) -> str:
-    stem = m.group(1)
-    # "hmm😂": a word before a mark, unless a vowel after it makes the likelier word
-    options = ([stem] if known(stem) else []) + [stem + v for v in "aeiou"]
-    word = _commonest(options, *_neighbours(m.string, m.start(), m.end()))
-    return m.group(0) if word is None or word == stem else word
+    word = _vowel_beside(m, m.group(1), before=False)
+    usual = word is not None and ((word_cost(word) or 99.0) <= _END_MAX_COST or often_masked(word))
+    return word if usual else m.group(0)
 
 
 def unstyle(text: str) -> str:
@@ -341,7 +369,7 @@ def normalize(text: str) -> str:
     if _MARK_HINT.search(text):
         text = _MARKED.sub(_unmask, text)
     if _RUN_HINT.search(text):
-        text = _STRETCHED.sub(_unstretch, text)
+        text = _LETTERS_WORD.sub(_unstretch, text)
     latin_text = latin_majority([ch for ch in text if ch.isalpha()])
     text = _WORD.sub(lambda m: fold_token(m.group(0), latin_text), text)
     text = _REPEAT.sub(r"\1\1", text)

@@ -139,70 +139,75 @@ def spellings(skeleton: str) -> tuple[tuple[float, str], ...]:
 
 
 @cache
-def _by_length() -> dict[int, list[tuple[float, str]]]:
-    """Listed words of letters only, by length, commonest first."""
+def _by_length() -> dict[tuple[int, str], list[tuple[float, str]]]:
+    """Listed words of letters only, by length and first letter, commonest first."""
     costs = _costs()[0]
-    out: dict[int, list[tuple[float, str]]] = {}
+    out: dict[tuple[int, str], list[tuple[float, str]]] = {}
     for word in sorted(costs, key=costs.__getitem__):
         if word.isalpha() and word.isascii():
-            out.setdefault(len(word), []).append((costs[word], word))
+            out.setdefault((len(word), word[0]), []).append((costs[word], word))
     return out
 
 
-@cache
-def _masked() -> frozenset[str]:
-    text = files("policywarden.text").joinpath("masked.txt").read_text(encoding="utf-8")
-    return frozenset(w for w in text.splitlines() if w and not w.startswith("#"))
-
-
-# Inflections of the often masked words as they are written ("f***ing", "f*ckin", "n*ggas").
-_MASKED_SUFFIXES = ("ing", "in", "ed", "es", "s", "er", "ers", "y")
-
-
-def often_masked(word: str) -> bool:
-    """Whether `word` is one a writer hides a letter of (`masked.txt`), or an inflection of one."""
-    words = _masked()
-    for suffix in _MASKED_SUFFIXES:
-        stem = word[: -len(suffix)]
-        if word.endswith(suffix) and len(stem) >= 3:
-            doubled = len(stem) >= 4 and stem[-1] == stem[-2]
-            if stem in words or stem + "e" in words or (doubled and stem[:-1] in words):  # "raping", "stabbing"
-                return True
-    return word in words
-
-
-# Its cost when a masked word is an often masked word that the list lacks ("nigger").
+_DOUBLES = re.compile(r"[^aeiou]*[aeiou][bdfgj-np-tvz]")  # one short vowel: "stab" -> "stabbing"
+# Its cost when a masked word is an often masked word that the list lacks ("fuckin").
 _MASKED_UNLISTED_COST = 14.0
 
 
+@cache
+def _masked_forms() -> dict[str, float]:
+    """The words writers hide letters of (`masked.txt`, base forms) and their inflections as
+    written, with their costs: plurals; "-ing", "-in'" and "-ed" of bases of four letters or more
+    as the word list knows them ("raping", "stabbing", "fuckin"); "-er", "-ers" and "-y" where it
+    lists them ("fucker", "shitty"; not "nazier")."""
+    text = files("policywarden.text").joinpath("masked.txt").read_text(encoding="utf-8")
+    bases = [w for w in text.splitlines() if w and not w.startswith("#")]
+    forms: set[str] = set(bases)
+    for base in bases:
+        forms.add(base[:-1] + "ies" if base.endswith("y") else base + ("es" if base.endswith(("s", "x", "z", "ch", "sh")) else "s"))
+        stem = base[:-1] if base.endswith("e") else base + base[-1] if _DOUBLES.fullmatch(base) else base
+        if len(base) >= 4:  # ("faging" is known, as "fag" and "ing", but no word)
+            forms.update(w for w in (stem + "ing", stem + "ed") if known(w))
+            if known(stem + "ing"):
+                forms.add(stem + "in")
+        forms.update(w for w in (base + "er", base + "ers", stem + "er", stem + "ers", base + "y", stem + "y") if listed(w))
+    return {w: word_cost(w) or _MASKED_UNLISTED_COST for w in sorted(forms)}
+
+
+@cache
+def _masked_by_length() -> dict[int, list[tuple[float, str]]]:
+    out: dict[int, list[tuple[float, str]]] = {}
+    for word, cost in _masked_forms().items():
+        out.setdefault(len(word), []).append((cost, word))
+    return out
+
+
+def often_masked(word: str) -> bool:
+    """Whether `word` is one writers hide a letter of (`masked.txt`), or an inflection of one as
+    written (`_masked_forms`)."""
+    return word in _masked_forms()
+
+
 @lru_cache(maxsize=4096)
-def unstarred(masked: str) -> tuple[tuple[float, str], ...]:
-    """The words `masked` (lower case, each "*" one hidden letter: "f**k", "b*tches") may be,
-    with their `word_cost`s, cheapest first: listed words of its length, and else inflections of
-    listed words by a suffix left in view ("f*cked"), and the often masked words (`often_masked`)
-    with their inflections. At most `_SPELLINGS`; empty where none fits."""
+def unstarred(masked: str, any_word: bool = True) -> tuple[tuple[float, str], ...]:
+    """The words `masked` (lower case, opening with a letter; each "*" one hidden letter: "f**k",
+    "b*tches") may be, with their `word_cost`s, cheapest first: the often masked words and their
+    inflections (`often_masked`), and with `any_word` also the `_SPELLINGS` commonest listed
+    words of its length, else inflections of listed words by a suffix left in view ("f*cked").
+    Empty where none fits."""
     shape = re.compile(re.escape(masked).replace(r"\*", "[a-z]"))
-    found = {word: cost for cost, word in _by_length().get(len(masked), ()) if shape.fullmatch(word)}
-    if not found:
-        for suffix in _SUFFIXES:
-            stem = masked[: -len(suffix)]
-            if masked.endswith(suffix) and "*" in stem and len(stem) >= 3:
-                stem_shape = re.compile(re.escape(stem).replace(r"\*", "[a-z]"))
-                for cost, word in _by_length().get(len(stem), ()):
-                    if stem_shape.fullmatch(word):
-                        found.setdefault(word + suffix, cost + _INFLECTION_COST)
-    masked_words = {}
-    for base in _masked():
-        for suffix in ("", *_MASKED_SUFFIXES):
-            for word in {base + suffix, base[:-1] + suffix if base.endswith("e") and suffix[:1] in "ie" else base + suffix,
-                         base + base[-1] + suffix if suffix[:1] in "ie" else base + suffix}:  # "shitting"
-                # an inflection as the list knows it, or as it is written ("fuckin"); not "nazier"
-                # ("fags", "fucking", "fuckin" as the list knows "fucking"; not "faging": a short
-                # stem's inflections only as listed)
-                if (len(word) == len(masked) and shape.fullmatch(word)
-                        and (not suffix or listed(word) or suffix in ("s", "es")
-                             or (len(base) >= 4 and (suffix in ("ing", "ed") or (suffix == "in" and known(word + "g")))))):
-                    masked_words[word] = word_cost(word) or _MASKED_UNLISTED_COST
+    masked_words = {w: c for c, w in _masked_by_length().get(len(masked), ()) if shape.fullmatch(w)}
+    found: dict[str, float] = {}
+    if any_word:
+        found = {w: c for c, w in _by_length().get((len(masked), masked[0]), ()) if shape.fullmatch(w)}
+        if not found:
+            for suffix in _SUFFIXES:
+                stem = masked[: -len(suffix)]
+                if masked.endswith(suffix) and "*" in stem and len(stem) >= 3:
+                    stem_shape = re.compile(re.escape(stem).replace(r"\*", "[a-z]"))
+                    for cost, word in _by_length().get((len(stem), stem[0]), ()):
+                        if stem_shape.fullmatch(word):
+                            found.setdefault(word + suffix, cost + _INFLECTION_COST)
     ranked = sorted((cost, word) for word, cost in found.items() if word not in masked_words)[:_SPELLINGS]
     return tuple(sorted(ranked + [(cost, word) for word, cost in masked_words.items()]))
 
