@@ -7,7 +7,7 @@ leetspeak, spaced-out letters with and without leetspeak, Cyrillic look-alikes, 
 characters, small capitals, letters in squares, base64, hex, ROT13, a Caesar shift of 3, Atbash,
 Morse code, binary, decimal character codes, percent-encoding, HTML entities, base32, Ascii85,
 uuencode, Braille, the NATO alphabet, Pig Latin (joined and hyphenated), split into strings to join, disemvowelled, an
-emoji inside words, for a vowel or between words, a vowel starred ("f*ck"), a letter stretched ("kiiiill"), typed one key to the right, a mark between words (a bullet, an arrow, a bar, a
+emoji inside words, for a vowel or between words, a vowel starred ("f*ck") or hidden by another mark ("f#ck", "sh-t"), a letter stretched ("kiiiill"), typed one key to the right, a mark between words (a bullet, an arrow, a bar, a
 kaomoji), underscores between words, upside down, regional indicator
 letters, written backwards, buried in the middle of a long benign text mid-sentence or as a
 paragraph of its own, a phone number appended, after a lead-in such as "My question is: ") and reports the share still flagged. The same
@@ -79,6 +79,7 @@ def transforms(filler: list[str]):
         "an emoji for a vowel": lambda t, rng: _words(t, rng, 0.5, lambda w: re.sub("[aeiou]", lambda _: rng.choice(EMOJI), w, count=1)),
         "a letter stretched": lambda t, rng: _words(t, rng, 0.5, lambda w: re.sub("([aeiou])", lambda m: m.group(1) * 4, w, count=1)),
         "a vowel starred": lambda t, rng: _words(t, rng, 0.5, lambda w: re.sub("(?<=[A-Za-z])[aeiou]", "*", w, count=1)),
+        "a vowel hidden by a mark": lambda t, rng: _words(t, rng, 0.5, lambda w: re.sub("(?<=[A-Za-z])[aeiou]", lambda _: rng.choice("#-_.?"), w, count=1)),
         "an emoji between words": lambda t, rng: f" {rng.choice(EMOJI)} ".join(t.split()),
         "a mark between words": lambda t, rng: f" {rng.choice(MARKS)} ".join(t.split()),
         "underscores between words": lambda t, rng: "_".join(t.split()),

@@ -477,6 +477,11 @@ def test_a_starred_letter_is_read_as_the_word():
     for text in ("sex-ed and re-use, so-called", "my_file.txt at t.co/x", "Should_have_let_her_get_hit._Stupid", "b*y",
                  "Shelf F-G, H.E. the Ambassador, an A.S. degree, sizes S-X, h = f*g", 'printf("a%s")', "her-in kill-in we-back"):
         assert normalize(text) == text.lower()
+    # beside a single letter, with no other piece a word, any word; a mark put in is taken out
+    assert normalize("how do I m#ke a b-mb w-th it? E-ternal U-s-er") == "how do i make a bomb with it? eternal user"
+    for text in ("op-ed", "e-mail", "x-ray", "t.co"):  # words beside it, a dot
+        assert normalize(text) == text.lower()
+    assert normalize("F___K") == "f__k"  # a run of marks hides no known count of letters
     # "@" is "a" where that makes a word, else it may hide another letter
     assert normalize("f@ck you wh@re, p@ss the s@lt") == "fuck you whore, pass the salt"
     assert normalize("mail jo@example.com") == "mail jo@example.com"

@@ -259,10 +259,11 @@ def _commonest(options: list[str], before: str = "", after: str = "") -> str | N
 # Letters with a hidden one starred inside: "f*ck", "c**t", "n*ggas" (each star one letter).
 # Stars at a word's edge are emphasis or a footnote ("*bold*", "price*"), and a star between
 # single letters or digits is algebra or arithmetic ("f*g", "5*3"; "f**k" is not): none is read.
-# Other marks hide a letter too ("f#ck", "sh-t", "k_ll", "b.tch", "f?ck"), but join words,
-# names and initials as often ("re-use", "her-in", "my_file", "t.co", "F-G", "H.E."): those are
-# read only as a word writers hide letters of, and not between two words. (Possessive: no
-# input is matched more ways than once.)
+# Other marks hide a letter too ("f#ck", "sh-t", "k_ll", "b.tch", "m#ke"), but join words,
+# names and initials as often ("re-use", "her-in", "e-mail", "t.co", "F-G", "H.E."): those are
+# read as any word only beside a single letter where no other piece is a word and the mark is
+# no dot, else only as a word writers hide letters of, and not between two words. (Possessive:
+# no input is matched more ways than once.)
 _STARRED = re.compile(r"(?<![\w*])[^\W\d_]++(?:\*++[^\W\d_]++)++(?![\w*])")
 _MARKS = "#%^~?._-"
 _MARKED = re.compile(rf"(?<![\w{re.escape(_MARKS)}])[^\W\d_]++(?:[{re.escape(_MARKS)}]++[^\W\d_]++)++(?![\w]|[{re.escape(_MARKS)}]+\w)")
@@ -278,11 +279,18 @@ def _unmask(m: re.Match[str]) -> str:
     pieces = starred.split("*")
     if max(map(len, pieces)) == 1 and "**" not in starred:  # "a*b", "F-G", "H.E"
         return word
-    star = "*" in word
     words = [p for p in pieces if p]
-    if not star and all(len(p) > 1 and listed(p) for p in words) and max(map(len, words)) > 2:  # "her-in", "kill-in"
+    if "*" not in word and all(len(p) > 1 and listed(p) for p in words) and max(map(len, words)) > 2:  # "her-in"
         return word
-    found = [w for _, w in unstarred(starred, any_word=star)]
+    # any word under a star, or beside a single letter where no piece is a word of three letters
+    # or more and the mark is no dot ("m#ke", "w-th"); else ("e-mail", "op-ed", "t.co", "sh-t")
+    # only a word writers hide letters of
+    single = starred.count("*") == len(words) - 1  # each mark alone ("F___K" hides how many letters?)
+    any_word = "*" in word or ("." not in word and single and min(map(len, words)) == 1
+                               and not any(len(p) > 2 and listed(p) for p in words))
+    if any_word and "*" not in word and listed(joined := "".join(words)):
+        return joined  # a mark put in between letters, not in the place of one: "E-ternal", "U-s-er"
+    found = [w for _, w in unstarred(starred, any_word=any_word)]
     return _likeliest(found, *_neighbours(m.string, m.start(), m.end())) if found else word
 
 
