@@ -154,7 +154,7 @@ class Warden:
         A request buried mid-sentence in a long text shares its windows and its sentence with
         the text around it; read from its first word it stands alone. Unlike the short windows
         these count in full: such words seldom start a stretch mid-sentence, and on the held-out
-        data they cost one benign verdict where every capitalised word cost seven."""
+        data they changed no verdict where every capitalised word broke seven."""
         revealed, payloads = reveal(text)
         return self._run_ons(revealed, self._units(revealed, payloads))
 

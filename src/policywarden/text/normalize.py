@@ -52,12 +52,12 @@ _SEP = re.compile(r"[ \t.\-_*~+]")
 _REPEAT = re.compile(r"(.)\1{2,}")
 _WS = re.compile(r"\s+")
 # A letter stretched ("kiiiill", "fuuuuck", "gooooddd"): three or more of it in a word of
-# letters that is no word as written. Each such run is read as two of the letter or as one,
-# whichever together make a listed word, the longest ("tooo" is "too", not "to"; "gooooddd" is
-# "good", "kiiiill" is "kill"), else an inflection of one; where none does, as
-# two, as any run of three or more characters is. Digits are not letters yet: "1000" stays.
-# A word of letters, taken whole (possessive: a run of one letter before a digit must not be
-# split every way, "a" * 1000 + "1" took 4.7 s so); only those with a run are read.
+# letters that is not listed as written ("xxx" is; "yesss", known as "yess" and "s", is not).
+# Each such run is read as two of the letter or as one, whichever together make a listed word,
+# the longest ("tooo" is "too", not "to"; "gooooddd" is "good", "kiiiill" is "kill"), else an
+# inflection of one; where none does, as two, as any run of three or more characters is.
+# Digits are not letters yet: "1000" stays. Words are taken whole and possessively: a run of
+# one letter before a digit must not be split every way ("a" * 1000 + "1" took 4.7 s so).
 _LETTERS_WORD = re.compile(r"(?<!\w)[^\W\d_]++(?!\w)")
 _LETTER_RUN = re.compile(r"([^\W\d_])\1{2,}")
 _RUN_HINT = re.compile(r"(.)\1\1")
@@ -66,7 +66,7 @@ _MAX_RUNS = 4  # runs in one word tried both ways (2**4 readings)
 
 def _unstretch(m: re.Match[str]) -> str:
     word = m.group(0)
-    if not _LETTER_RUN.search(word) or listed(word):  # "xxx" (an inflection it seems to be, "yesss" as "yess" and "s", is no word)
+    if not _LETTER_RUN.search(word) or listed(word):
         return word
     pieces = _LETTER_RUN.split(word)  # text, letter, text, letter, ..., text
     letters = pieces[1::2]
@@ -74,8 +74,7 @@ def _unstretch(m: re.Match[str]) -> str:
         return word
     readings = []
     for counts in itertools.product((2, 1), repeat=len(letters)):
-        read = "".join(p + (c * n if k < len(letters) else "") for k, (p, c, n) in
-                       enumerate(zip(pieces[0::2], letters + [""], list(counts) + [0])))
+        read = pieces[0] + "".join(c * n + p for c, n, p in zip(letters, counts, pieces[2::2]))
         cost = word_cost(read) if len(read) > 1 else None
         if cost is not None:
             # listed words first, the longest; else inflections, one writers hide letters of
@@ -113,7 +112,7 @@ def _fold(token: str, latin_text: bool) -> str:
             if _AT_MASK.fullmatch(core) and not known(read):
                 # "@" hides any letter as often as it stands for "a" ("f@ck", "wh@re"): where
                 # "a" makes no word, one writers hide letters of, as a star would be read
-                found = [w for _, w in unstarred(core.replace("@", "*")) if often_masked(w)]
+                found = [w for _, w in unstarred(core.replace("@", "*"), any_word=False)]
                 read = found[0] if found else read
             token = token.replace(core, read)
     return token
@@ -280,15 +279,15 @@ def _unmask(m: re.Match[str]) -> str:
     if max(map(len, pieces)) == 1 and "**" not in starred:  # "a*b", "F-G", "H.E"
         return word
     words = [p for p in pieces if p]
-    if "*" not in word and all(len(p) > 1 and listed(p) for p in words) and max(map(len, words)) > 2:  # "her-in"
+    star = "*" in word
+    if not star and all(len(p) > 1 and listed(p) for p in words) and max(map(len, words)) > 2:  # "her-in"
         return word
     # any word under a star, or beside a single letter where no piece is a word of three letters
-    # or more and the mark is no dot ("m#ke", "w-th"); else ("e-mail", "op-ed", "t.co", "sh-t")
-    # only a word writers hide letters of
-    single = starred.count("*") == len(words) - 1  # each mark alone ("F___K" hides how many letters?)
-    any_word = "*" in word or ("." not in word and single and min(map(len, words)) == 1
-                               and not any(len(p) > 2 and listed(p) for p in words))
-    if any_word and "*" not in word and listed(joined := "".join(words)):
+    # or more, each mark stands alone ("F___K" hides how many letters?) and none is a dot ("m#ke",
+    # "w-th"); else ("e-mail", "op-ed", "t.co", "sh-t") only a word writers hide letters of
+    any_word = star or ("." not in word and starred.count("*") == len(words) - 1 and min(map(len, words)) == 1
+                        and not any(len(p) > 2 and listed(p) for p in words))
+    if any_word and not star and listed(joined := "".join(words)):
         return joined  # a mark put in between letters, not in the place of one: "E-ternal", "U-s-er"
     found = [w for _, w in unstarred(starred, any_word=any_word)]
     return _likeliest(found, *_neighbours(m.string, m.start(), m.end())) if found else word

@@ -188,6 +188,11 @@ def often_masked(word: str) -> bool:
     return word in _masked_forms()
 
 
+def _shape(masked: str) -> re.Pattern[str]:
+    """`masked` as a pattern, each "*" any one letter."""
+    return re.compile(re.escape(masked).replace(r"\*", "[a-z]"))
+
+
 @lru_cache(maxsize=4096)
 def unstarred(masked: str, any_word: bool = True) -> tuple[tuple[float, str], ...]:
     """The words `masked` (lower case, opening with a letter; each "*" one hidden letter: "f**k",
@@ -195,7 +200,7 @@ def unstarred(masked: str, any_word: bool = True) -> tuple[tuple[float, str], ..
     inflections (`often_masked`), and with `any_word` also the `_SPELLINGS` commonest listed
     words of its length, else inflections of listed words by a suffix left in view ("f*cked").
     Empty where none fits."""
-    shape = re.compile(re.escape(masked).replace(r"\*", "[a-z]"))
+    shape = _shape(masked)
     masked_words = {w: c for c, w in _masked_by_length().get(len(masked), ()) if shape.fullmatch(w)}
     found: dict[str, float] = {}
     if any_word:
@@ -204,7 +209,7 @@ def unstarred(masked: str, any_word: bool = True) -> tuple[tuple[float, str], ..
             for suffix in _SUFFIXES:
                 stem = masked[: -len(suffix)]
                 if masked.endswith(suffix) and "*" in stem and len(stem) >= 3:
-                    stem_shape = re.compile(re.escape(stem).replace(r"\*", "[a-z]"))
+                    stem_shape = _shape(stem)
                     for cost, word in _by_length().get((len(stem), stem[0]), ()):
                         if stem_shape.fullmatch(word):
                             found.setdefault(word + suffix, cost + _INFLECTION_COST)
