@@ -9,7 +9,9 @@ For all records, the public sources and the written examples apart: each model's
 the difference, and its 95% interval from a paired bootstrap (the same resampled records for
 both models, 2,000 resamples, fixed seed); and the verdicts that changed, with an exact
 two-sided sign test on them (McNemar). A difference whose interval spans zero is within what
-one more training run with another seed or data order could undo.
+one more training run with another seed or data order could undo. The row "openai" compares
+the flag `/v1/moderations` returns (a policy hit or any OpenAI category) against OpenAI's
+taxonomy, on the records whose OpenAI labels say (benchmarks/heldout.py `openai_truth`).
 """
 
 from __future__ import annotations
@@ -41,9 +43,10 @@ def sign_test(better: int, worse: int) -> float:
     return min(1.0, 2 * tail)
 
 
-def compare(base: dict, cand: dict, mask: np.ndarray, resamples: int, seed: int) -> dict:
-    label = base["label"][mask] == 1
-    b, c = base["flagged"][mask].astype(bool), cand["flagged"][mask].astype(bool)
+def compare(base: dict, cand: dict, mask: np.ndarray, resamples: int, seed: int, field: str = "") -> dict:
+    """`field` "openai_": the `/v1/moderations` flag against OpenAI's taxonomy instead of the verdict."""
+    label = base[f"{field}label"][mask] == 1
+    b, c = base[f"{field}flagged"][mask].astype(bool), cand[f"{field}flagged"][mask].astype(bool)
     n = len(label)
     rng = np.random.default_rng(seed)
     ones = np.ones((1, n))
@@ -77,6 +80,9 @@ def main() -> None:
     parts = {"all": known, "public": known & ~written, "written": known & written}
     report = {"base": str(base["model"]), "candidate": str(cand["model"]),
               **{name: compare(base, cand, m, args.resamples, args.seed) for name, m in parts.items()}}
+    if "openai_label" in base and "openai_label" in cand:  # files written before it lack the row
+        parts["openai"] = base["openai_label"] >= 0
+        report["openai"] = compare(base, cand, parts["openai"], args.resamples, args.seed, "openai_")
     print(f"{report['base']} -> {report['candidate']}")
     print(f"{'records':10} {'n':>6} {'base F1':>8} {'cand F1':>8} {'diff':>8} {'95% interval':>18} {'fixed':>6} {'broken':>6} {'p':>7}")
     for name in parts:

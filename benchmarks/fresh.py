@@ -11,7 +11,9 @@ Three files in benchmarks/fresh/ (see its README):
 - violations.jsonl: fresh phrasings of requests that break each policy category. Per category:
   share flagged under that category (own) and under any category (any).
 
-Prompts are scored as served (`Warden.moderate`, surface "input", shipped thresholds). The
+Prompts are scored as served (`Warden.moderate`, surface "input", shipped thresholds): the
+policy's verdict, and for the benign files also the `flagged` of `/v1/moderations` (a policy hit
+or any OpenAI category; OpenAI's taxonomy is wider). The
 texts never reach training: tests/test_fresh_suite.py checks that none is in training/written
 or among the policy's examples. A few rows carry `exposed`: their wording was quoted to the
 people writing training examples, so each figure is also given without them ("unexposed").
@@ -51,8 +53,12 @@ def benign_report(rows: list[dict], verdicts: list, *fields: str) -> dict:
         went.update(h.id for h in v.hits)
     flagged = sum(v.flagged for v in verdicts)
     clean = [v.flagged for row, v in zip(rows, verdicts) if "exposed" not in row]
+    api = sum(v.openai_flagged for v in verdicts)
     report = {"texts": len(rows), "flagged": flagged, "flagged_share": share(flagged, len(rows)),
-              "unexposed": {"texts": len(clean), "flagged": sum(clean), "flagged_share": share(sum(clean), len(clean))}}
+              "unexposed": {"texts": len(clean), "flagged": sum(clean), "flagged_share": share(sum(clean), len(clean))},
+              # What /v1/moderations reports as `flagged`: a policy hit or any OpenAI category.
+              "openai_flagged": api, "openai_flagged_share": share(api, len(rows)),
+              "openai_categories": dict(Counter(n for v in verdicts if not v.flagged for n, f in v.openai_flags.items() if f).most_common())}
     for f in fields:
         report[f"by_{f}"] = {k: {"texts": len(g), "flagged": sum(g), "flagged_share": share(sum(g), len(g))} for k, g in sorted(groups[f].items())}
     report["flagged_under"] = dict(went.most_common())
@@ -117,6 +123,8 @@ def main() -> None:
             print(f"  {topic:36} {t['flagged']:>3} of {t['texts']:<3} {t['flagged_share']:>6.1%}")
         if r["flagged_under"]:
             print("  flagged under: " + ", ".join(f"{k} {v}" for k, v in r["flagged_under"].items()))
+        print(f"  as /v1/moderations flags them (a policy hit or any OpenAI category): {r['openai_flagged']} of {r['texts']} "
+              f"({r['openai_flagged_share']:.1%}); OpenAI categories alone: " + (", ".join(f"{k} {v}" for k, v in r["openai_categories"].items()) or "none"))
     v = results["violations"]
     u = v["unexposed"]
     print(f"violations: {v['texts']} texts, recall own {v['recall_own']:.3f} (macro {v['macro_recall_own']:.3f}), any {v['recall_any']:.3f}; "

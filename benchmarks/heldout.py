@@ -7,8 +7,10 @@
 
 Per policy category and OpenAI category: precision, recall, F1, FPR and AUPRC from the real
 verdict (thresholds as shipped). Per source: how often the verdict flags, against how often
-it should. Overall, and apart for the public sources and the written examples. None of these
-texts was trained on. --verdicts keeps each record's label and verdict (no text, only a digest
+it should. Overall, and apart for the public sources and the written examples. And the
+`flagged` that `/v1/moderations` returns (a policy hit or any OpenAI category) against OpenAI's
+taxonomy: the in-house counterpart of a "should flag" figure on an OpenAI-style set. None of
+these texts was trained on. --verdicts keeps each record's label and verdict (no text, only a digest
 of it) for benchmarks/compare.py.
 """
 
@@ -36,6 +38,16 @@ def by_group(records, y: np.ndarray, pred: np.ndarray) -> dict:
     for i in np.flatnonzero(y == 1):
         items.setdefault(records[i].group or f"record:{i}", []).append(bool(pred[i]))
     return {"groups": len(items), "recall_by_group": recall_by_item(items)}
+
+
+def openai_truth(record) -> int:
+    """Should an OpenAI moderation result flag this record: 1 where any OpenAI category is
+    labelled 1, 0 where all thirteen are labelled 0, -1 (not counted) otherwise: offensive
+    tweets labelled not hateful say nothing of harassment, which OpenAI's taxonomy flags."""
+    labels = [record.label(f"openai:{name}") for name in OPENAI_CATEGORIES]
+    if any(v == 1 for v in labels):
+        return 1
+    return 0 if all(v == 0 for v in labels) else -1
 
 
 def main() -> None:
@@ -93,15 +105,23 @@ def main() -> None:
     written = np.char.startswith(group, "written:")
     parts = {name: binary_metrics(y_any[m & w], score_any[m & w], 0.5, pred=flagged[m & w])
              for name, w in (("public", ~written), ("written", written))}
+    y_openai = np.array([openai_truth(r) for r in records])
+    api_flagged = np.array([v.openai_flagged for v in verdicts])
+    score_openai = np.array([max(v.openai_scores.values()) for v in verdicts])
+    m = y_openai >= 0
+    as_served = binary_metrics(y_openai[m], score_openai[m], 0.5, pred=api_flagged[m])
     if args.verdicts:
         digest = np.array([hashlib.sha256(r.text.encode("utf-8", "surrogatepass")).hexdigest()[:16] for r in records])
         np.savez_compressed(args.verdicts, label=y_any, flagged=flagged, score=score_any, group=group, digest=digest,
-                            model=np.array(warden.model_version))
+                            openai_label=y_openai, openai_flagged=api_flagged, model=np.array(warden.model_version))
         print(f"wrote {args.verdicts}")
 
     print(f"held-out records: {len(records)}; overall violating-vs-not: P={overall['precision']:.3f} R={overall['recall']:.3f} F1={overall['f1']:.3f} FPR={overall['fpr']:.3f}")
     for name, r in parts.items():
         print(f"  {name} sources: P={r['precision']:.4f} R={r['recall']:.4f} F1={r['f1']:.4f} FPR={r['fpr']:.4f}")
+    r = as_served
+    print(f"as /v1/moderations flags (a policy hit or any OpenAI category), against OpenAI's taxonomy ({r['n']} records): "
+          f"P={r['precision']:.3f} R={r['recall']:.3f} F1={r['f1']:.3f} FPR={r['fpr']:.3f}")
     print(f"\n{'category':46} {'pos':>5} {'P':>6} {'R':>6} {'F1':>6} {'FPR':>6} {'AUPRC':>6}")
     for cid, r in per_cat.items():
         print(f"{cid:46} {r['positives']:>5} {r['precision']:>6.3f} {r['recall']:>6.3f} {r['f1']:>6.3f} {r['fpr']:>6.3f} {r['auprc']:>6.3f}")
@@ -111,7 +131,7 @@ def main() -> None:
         print(f"{src:46} {r['n']:>6} {r['positives']:>5} {rate:>9.3f} {r['recall']:>6.3f} {r['fpr']:>6.3f}")
     name = "heldout_all" if args.include_nonpermissive else "heldout"
     emit(name, {"model": warden.model_version, "records": len(records), "overall": overall, **parts,
-                "categories": per_cat, "sources": per_source}, args)
+                "openai_flagged": as_served, "categories": per_cat, "sources": per_source}, args)
 
 
 if __name__ == "__main__":

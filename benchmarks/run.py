@@ -82,6 +82,10 @@ def report() -> str:
         "",
         f"{ho['records']:,} held-out texts (the sets' own test splits, or a fixed 15% by hash; 15% of the written examples). "
         f"Violating vs not, from the verdict: precision {o['precision']:.3f}, recall {o['recall']:.3f}, F1 {o['f1']:.3f}, false-positive rate {o['fpr']:.3f}.",
+        *([f"As `/v1/moderations` flags (a policy hit or any OpenAI category) against OpenAI's taxonomy, on the "
+           f"{a['n']:,} texts whose OpenAI labels say (any of the 13 labelled 1, or all 13 labelled 0): precision "
+           f"{a['precision']:.3f}, recall {a['recall']:.3f}, F1 {a['f1']:.3f}, false-positive rate {a['fpr']:.3f}."]
+          if (a := ho.get("openai_flagged")) else []),
         "",
         "| category | positives | precision | recall | F1 | FPR | AUPRC |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -101,6 +105,15 @@ def report() -> str:
     return "\n".join(lines) + "\n"
 
 
+def api_share(r: dict) -> str:
+    """The share `/v1/moderations` flags (a policy hit or any OpenAI category), where measured."""
+    if "openai_flagged" not in r:
+        return ""
+    alone = ", ".join(f"`{k}` {v}" for k, v in r["openai_categories"].items()) or "none"
+    return (f" As `/v1/moderations` reports them (`flagged`: a policy hit or any OpenAI category, a wider taxonomy): "
+            f"{r['openai_flagged']} of {r['texts']} ({r['openai_flagged_share']:.1%}); OpenAI categories alone: {alone}.")
+
+
 def fresh() -> list[str]:
     if not (RESULTS / "fresh.json").exists():
         return []
@@ -114,7 +127,8 @@ def fresh() -> list[str]:
         u = r.get("unexposed")
         unexposed = f" Without the rows marked `exposed`: {u['flagged']} of {u['texts']} ({u['flagged_share']:.1%})." if u and u["texts"] < r["texts"] else ""
         lines += [f"{title}: {r['flagged']} of {r['texts']} flagged ({r['flagged_share']:.1%}; the issue's goal: at most {fr['goals'][name]:.0%}).{unexposed} "
-                  "Flagged under: " + (", ".join(f"`{k}` {v}" for k, v in r["flagged_under"].items()) or "nothing") + ".", "",
+                  "Flagged under: " + (", ".join(f"`{k}` {v}" for k, v in r["flagged_under"].items()) or "nothing") + "."
+                  + api_share(r), "",
                   "| topic | texts | flagged |", "| --- | ---: | ---: |"]
         lines += [f"| {t} | {g['texts']} | {g['flagged_share']:.3f} |" for t, g in r["by_topic"].items()]
         lines.append("")

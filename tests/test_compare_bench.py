@@ -68,3 +68,43 @@ def test_different_records_are_refused(tmp_path):
     b = verdicts(tmp_path / "b.npz", [1, 0], [True, False], ["s", "s"], "m2", digest=["0" * 16, "f" * 16])
     out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "compare.py"), str(a), str(b)], capture_output=True, text=True)
     assert out.returncode != 0 and "different records" in out.stderr
+
+
+def test_the_openai_row_compares_what_v1_moderations_flags(tmp_path):
+    """Files with the OpenAI taxonomy's labels and flags (benchmarks/heldout.py writes them) get
+    an "openai" row over the records whose labels say; older files do not."""
+    label, group = [1, 0, 1, 0], ["s"] * 4
+    base = verdicts(tmp_path / "b.npz", label, [True, False, True, False], group, "m1")
+    plain = verdicts(tmp_path / "p.npz", label, [True, False, True, False], group, "m2")
+    with_openai = {}
+    for name, flags in (("b2", [True, True, False, True, False]), ("c2", [True, False, True, True, False])):
+        d = dict(np.load(base))
+        d["openai_label"], d["openai_flagged"] = np.array([1, 0, 1, -1, 0]), np.array(flags)
+        d["label"], d["flagged"], d["group"] = np.append(d["label"], 0), np.append(d["flagged"], False), np.append(d["group"], "s")
+        d["digest"] = np.array([f"{i:016x}" for i in range(5)])
+        np.savez_compressed(tmp_path / f"{name}.npz", **d)
+        with_openai[name] = tmp_path / f"{name}.npz"
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "compare.py"), str(with_openai["b2"]), str(with_openai["c2"]),
+                          "--resamples", "50", "--json", str(tmp_path / "d.json")], capture_output=True, text=True, check=True)
+    row = json.loads((tmp_path / "d.json").read_text())["openai"]
+    assert "openai" in out.stdout and row["records"] == 4  # the unknown record is left out
+    # base: tp 1, fp 1, fn 1 (F1 0.5); candidate: tp 2, no errors (F1 1)
+    assert row["f1_base"] == 0.5 and row["f1_candidate"] == 1.0 and row["verdicts_fixed"] == 2 and row["verdicts_broken"] == 0
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "compare.py"), str(base), str(plain), "--json", str(tmp_path / "e.json")],
+                         capture_output=True, text=True, check=True)
+    assert "openai" not in json.loads((tmp_path / "e.json").read_text())
+
+
+def test_openai_truth_needs_a_positive_or_all_thirteen_negatives():
+    import heldout
+
+    from policywarden.policy import OPENAI_CATEGORIES
+    from policywarden.training.records import Record
+
+    def record(labels, default):
+        return Record(text="t", labels=labels, default=default, role="user", source="s", licence="x", split="heldout")
+
+    assert heldout.openai_truth(record({}, 0)) == 0  # a benign source: every head 0
+    assert heldout.openai_truth(record({"openai:hate": 1}, None)) == 1
+    assert heldout.openai_truth(record({"openai:hate": 0}, None)) == -1  # offensive, not hateful: harassment unknown
+    assert heldout.openai_truth(record({f"openai:{n}": 0 for n in OPENAI_CATEGORIES}, None)) == 0

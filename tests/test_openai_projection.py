@@ -54,3 +54,12 @@ def test_openai_heads_flag_without_any_policy_hit(decider):
 def test_unmapped_policy_categories_raise_no_openai_category(decider):
     v = verdict(decider, privacy__social_scoring=0.9)
     assert v.flagged and not flagged(v)
+
+
+def test_openai_flagged_is_a_policy_hit_or_any_openai_category(decider):
+    """What /v1/moderations returns as `flagged`: wider than the policy's verdict."""
+    assert not verdict(decider).openai_flagged
+    v = verdict(decider, **{"openai:harassment": 0.9})
+    assert not v.flagged and v.openai_flagged
+    v = verdict(decider, protect__weapons=0.9)
+    assert v.flagged and v.openai_flagged

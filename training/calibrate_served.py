@@ -9,10 +9,17 @@ neither model was fitted on) exactly as served and refits each policy category's
 for F1 with `policywarden.tune` (the same code as `policywarden tune`; a category needs 10
 calibration positives, and keeps its threshold where that is within two positives' worth of
 F1 of the best, `metrics.near_best_threshold`: on 12 positives a refit for +0.04 was noise,
-and cost sexual violence most of its held-out recall). OpenAI
-categories and `any` keep calibrate_cascade's thresholds. Writes the encoder's model.json
-("cascade" → "thresholds", with the old and new values under "served_refit") and voids the
-unattributed choice: run calibrate_unattributed.py next. The held-out split is not read.
+and cost sexual violence most of its held-out recall). `any` and, by default, the OpenAI
+categories keep calibrate_cascade's thresholds. `--heads openai` (or `all`) refits the OpenAI
+categories' heads the same way from the same scores, each on the prompts whose label for it is
+known. Measured on the shipped pair (2026-12-05) it is not the default: harassment 0.55 -> 0.66
+and hate 0.425 -> 0.55 moved, the held-out F1 of those heads rose (0.886 -> 0.892, 0.816 ->
+0.819) and the fresh everyday requests `/v1/moderations` flags fell from 8 of 200 to 7, but its
+`flagged` against OpenAI's taxonomy fell from F1 0.905 to 0.899 (recall 0.949 -> 0.922; paired
+interval [-0.009, -0.002]): per-head F1 is not the objective of a flag raised by any of them.
+Writes the encoder's model.json ("cascade" → "thresholds", with the old and new values under
+"served_refit") and, when policy thresholds were refitted, voids the unattributed choice: run
+calibrate_unattributed.py next. The held-out split is not read.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -29,16 +38,41 @@ from build_encoder import calibration_prompts, model_parser  # noqa: E402
 
 from policywarden import Warden  # noqa: E402
 from policywarden.classify.cascade import CascadeScorer  # noqa: E402
-from policywarden.training.metrics import TOLERANCE  # noqa: E402
-from policywarden.tune import Objective, examples_from, tune  # noqa: E402
+from policywarden.policy import OPENAI_CATEGORIES  # noqa: E402
+from policywarden.training.metrics import TOLERANCE, binary_metrics  # noqa: E402
+from policywarden.tune import Objective, choose_threshold, examples_from, tune  # noqa: E402
 
 MIN_POSITIVES = 10
+
+
+def refit_openai(records, scores: list[dict[str, float]], current: dict[str, float], tolerance: float) -> dict[str, dict]:
+    """Each OpenAI head with MIN_POSITIVES known positives and negatives: its threshold for F1 on
+    the served scores, kept where within `tolerance` positives' worth of the best (as the policy's)."""
+    out = {}
+    for name in OPENAI_CATEGORIES:
+        head = f"openai:{name}"
+        if head not in current:
+            continue
+        labels = [r.label(head) for r in records]
+        known = np.array([v is not None for v in labels])
+        y = np.array([v == 1 for v in labels])[known]
+        s = np.array([sc.get(head, 0.0) for sc in scores])[known]
+        entry = {"threshold": current[head], "positives": int(y.sum()), "negatives": int((~y).sum())}
+        if entry["positives"] >= MIN_POSITIVES and entry["negatives"] >= MIN_POSITIVES:
+            t = choose_threshold(y, s, current=current[head], tolerance=tolerance)
+            entry["fit"] = {"before": binary_metrics(y, s, current[head]), "after": binary_metrics(y, s, t)}
+            if t != current[head]:
+                entry["tuned"] = t
+        out[head] = entry
+    return out
 
 
 def main() -> None:
     ap = model_parser(__doc__)
     ap.add_argument("--tolerance", type=float, default=TOLERANCE, help="see calibrate_cascade.py --tolerance")
     ap.add_argument("--errors", type=int, nargs="?", const=0, metavar="MIN_POSITIVES", help="see calibrate_cascade.py --errors")
+    ap.add_argument("--heads", choices=("policy", "openai", "all"), default="policy",
+                    help="which thresholds to refit: the policy categories' (default), the OpenAI categories', or both")
     args = ap.parse_args()
     warden = Warden(model_dir=args.model, encoder_cache=0)
     if not isinstance(warden.scorer, CascadeScorer):
@@ -49,35 +83,52 @@ def main() -> None:
     cal, _ = calibration_prompts(Path(args.work), warden.model.meta)
     ids = [c.id for c in warden.policy.categories if c.id in warden.scorer.encoder.heads]
     print(f"scoring {len(cal)} calibration prompts as served", flush=True)
-    result = tune(warden, examples_from(cal, ids), Objective(errors_from=args.errors), "input", MIN_POSITIVES, tolerance=args.tolerance)
-
-    before, after = result["overall"]["fit"]["before"], result["overall"]["fit"]["after"]
-    for cid, e in result["categories"].items():
-        if "tuned" in e:
-            b, a = e["fit"]["before"], e["fit"]["after"]
-            print(f"  {cid:45} {e['threshold']:.3f} -> {e['tuned']:.3f}  F1 {b['f1']:.3f} -> {a['f1']:.3f}  ({e['positives']} positives)")
-    print(f"verdict on the calibration prompts: F1 {before['f1']:.3f} -> {after['f1']:.3f}, recall {before['recall']:.3f} -> "
-          f"{after['recall']:.3f}, FPR {before['fpr']:.3f} -> {after['fpr']:.3f}")
-
+    served = warden.scores([r.text for r in cal])
     path = Path(args.model) / "encoder" / "model.json"
     meta = json.loads(path.read_text())
     cascade = meta["cascade"]
-    old = dict(cascade.get("served_refit", {}).get("whole_text", {}))
-    for cid, t in result["thresholds"].items():
-        old.setdefault(cid, cascade["thresholds"][cid])
-        cascade["thresholds"][cid] = t
-    cascade["served_refit"] = {
-        "whole_text": old,  # calibrate_cascade's thresholds for the categories refitted
-        "calibration_prompts": len(cal),
-        "min_positives": MIN_POSITIVES,
-        "tolerance": args.tolerance,  # positives' worth of F1 (texts, with --errors) within which a threshold counts as the best
-        "objective": "f1" if args.errors is None else f"errors for categories with {args.errors}+ positives, else f1",
-        "verdict_before": before,
-        "verdict_after": after,
-    }
-    cascade["unattributed"] = None  # chosen against the old thresholds: calibrate_unattributed.py again
+    refit = cascade.setdefault("served_refit", {})
+    old = dict(refit.get("whole_text", {}))  # calibrate_cascade's thresholds for the heads refitted
+    moved: dict[str, float] = {}
+
+    if args.heads in ("all", "policy"):
+        result = tune(warden, examples_from(cal, ids), Objective(errors_from=args.errors), "input", MIN_POSITIVES,
+                      served=served, tolerance=args.tolerance)
+        before, after = result["overall"]["fit"]["before"], result["overall"]["fit"]["after"]
+        for cid, e in result["categories"].items():
+            if "tuned" in e:
+                b, a = e["fit"]["before"], e["fit"]["after"]
+                print(f"  {cid:45} {e['threshold']:.3f} -> {e['tuned']:.3f}  F1 {b['f1']:.3f} -> {a['f1']:.3f}  ({e['positives']} positives)")
+        print(f"verdict on the calibration prompts: F1 {before['f1']:.3f} -> {after['f1']:.3f}, recall {before['recall']:.3f} -> "
+              f"{after['recall']:.3f}, FPR {before['fpr']:.3f} -> {after['fpr']:.3f}")
+        moved.update(result["thresholds"])
+        refit.update({
+            "objective": "f1" if args.errors is None else f"errors for categories with {args.errors}+ positives, else f1",
+            "verdict_before": before,
+            "verdict_after": after,
+        })
+        cascade["unattributed"] = None  # chosen against the old thresholds: calibrate_unattributed.py again
+
+    if args.heads in ("all", "openai"):
+        heads = refit_openai(cal, served[0], warden.scorer.thresholds(), args.tolerance)
+        for head, e in heads.items():
+            if "fit" not in e:
+                print(f"  {head:45} {e['threshold']:.3f} kept ({e['positives']} positives)")
+                continue
+            b, a = e["fit"]["before"], e["fit"]["after"]
+            print(f"  {head:45} {e['threshold']:.3f} -> {e.get('tuned', e['threshold']):.3f}  F1 {b['f1']:.3f} -> {a['f1']:.3f}  "
+                  f"({e['positives']} positives)")
+            if "tuned" in e:
+                moved[head] = e["tuned"]
+        refit["openai"] = {h: {k: e[k] for k in ("positives", "negatives")} | (
+            {"f1_before": e["fit"]["before"]["f1"], "f1_after": e["fit"]["after"]["f1"]} if "fit" in e else {}) for h, e in heads.items()}
+
+    for head, t in moved.items():
+        old.setdefault(head, cascade["thresholds"][head])
+        cascade["thresholds"][head] = t
+    refit.update({"whole_text": old, "calibration_prompts": len(cal), "min_positives": MIN_POSITIVES, "tolerance": args.tolerance})
     path.write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
-    print(f"wrote {path}: {len(result['thresholds'])} thresholds refitted; run training/calibrate_unattributed.py next")
+    print(f"wrote {path}: {len(moved)} thresholds refitted" + ("; run training/calibrate_unattributed.py next" if args.heads != "openai" else ""))
 
 
 if __name__ == "__main__":

@@ -57,6 +57,13 @@ class Verdict:
     def hits(self) -> list[CategoryDecision]:
         return [c for c in self.categories if c.flagged]
 
+    @property
+    def openai_flagged(self) -> bool:
+        """`flagged` as an OpenAI moderation result reports it (`/v1/moderations`): a policy hit
+        or any OpenAI category. OpenAI's taxonomy is wider than the policy's (insults, a person's
+        own suicidal intent), so this flags more than `flagged`."""
+        return self.flagged or any(self.openai_flags.values())
+
     def to_dict(self, include_all: bool = True) -> dict:
         cats = self.categories if include_all else self.hits
         return {

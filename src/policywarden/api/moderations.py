@@ -161,7 +161,7 @@ def _join_parts(parts: list[dict]) -> str:
 def openai_result(verdict: Verdict, input_types: list[str]) -> dict:
     categories = {name: verdict.openai_flags[name] for name in OPENAI_CATEGORIES}
     return {
-        "flagged": verdict.flagged or any(categories.values()),
+        "flagged": verdict.openai_flagged,
         "categories": categories,
         "category_scores": {name: round(verdict.openai_scores[name], 6) for name in OPENAI_CATEGORIES},
         "category_applied_input_types": {name: list(input_types) for name in OPENAI_CATEGORIES},
