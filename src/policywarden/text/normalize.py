@@ -16,6 +16,7 @@ from anyascii import anyascii
 
 from policywarden.text.pairs import PAIR_WEIGHT, followed
 from policywarden.text.segment import known, known_words, listed, often_masked, segment, unstarred, word_cost
+from policywarden.text.slang import unslang
 
 # Invisible characters used to split words so filters miss them (Unicode "Cf" covers most;
 # these are listed for speed and for the few that are not Cf).
@@ -368,7 +369,8 @@ def latin_majority(letters: list[str]) -> bool:
 def normalize(text: str) -> str:
     """Return the scoring form of `text`: NFKC, invisible characters removed, case and accents
     folded, homoglyphs and leetspeak undone, spaced-out words joined, masked and stretched words
-    read as the word, runs of one character shortened."""
+    read as the word, runs of one character shortened, coined words read as the word they stand
+    for ("unalive": `text.slang`)."""
     text = _SPACED.sub(_join_spaced, unstyle(text))
     # (each read only where a quick search finds its sign: most texts have none)
     if "*" in text:
@@ -380,4 +382,4 @@ def normalize(text: str) -> str:
     latin_text = latin_majority([ch for ch in text if ch.isalpha()])
     text = _WORD.sub(lambda m: fold_token(m.group(0), latin_text), text)
     text = _REPEAT.sub(r"\1\1", text)
-    return _WS.sub(" ", text).strip()
+    return unslang(_WS.sub(" ", text).strip())
