@@ -10,6 +10,10 @@ Three files in benchmarks/fresh/ (see its README):
   flagged (goal: at most 10%), and the categories they are flagged under.
 - violations.jsonl: fresh phrasings of requests that break each policy category. Per category:
   share flagged under that category (own) and under any category (any).
+- identity.jsonl: statements that name a protected group, benign (neutral, positive, for equal
+  rights, counter-speech, negated hate, questions, self-identification, news of an attack) and
+  hateful (derogation, dehumanising, threats, exclusion, stereotypes): the share of each flagged,
+  by kind and by group. Functional tests in the manner of HateCheck, written fresh.
 
 Prompts are scored as served (`Warden.moderate`, surface "input", shipped thresholds): the
 policy's verdict, and for the benign files also the `flagged` of `/v1/moderations` (a policy hit
@@ -65,6 +69,26 @@ def benign_report(rows: list[dict], verdicts: list, *fields: str) -> dict:
     return report
 
 
+def identity_report(rows: list[dict], verdicts: list) -> dict:
+    """Statements that name a group (identity.jsonl): the share flagged of the benign ones
+    (neutral, positive, counter-speech, ...) and of the hateful ones, by the policy's verdict and
+    as /v1/moderations flags, overall, by kind and by group."""
+    def tally(pairs) -> dict:
+        pairs = list(pairs)
+        n, flagged, api = len(pairs), sum(v.flagged for v in pairs), sum(v.openai_flagged for v in pairs)
+        return {"texts": n, "flagged": flagged, "flagged_share": share(flagged, n), "openai_flagged": api, "openai_flagged_share": share(api, n)}
+
+    report = {side: tally(v for r, v in zip(rows, verdicts) if r["hateful"] == hateful)
+              for side, hateful in (("benign", False), ("hateful", True))}
+    kinds = sorted({(r["hateful"], r["kind"]) for r in rows})
+    report["by_kind"] = {f"{'hateful' if h else 'benign'}: {k}": tally(v for r, v in zip(rows, verdicts) if (r["hateful"], r["kind"]) == (h, k))
+                         for h, k in kinds}
+    report["benign_by_group"] = {g: tally(v for r, v in zip(rows, verdicts) if r["group"] == g and not r["hateful"])
+                                 for g in sorted({r["group"] for r in rows})}
+    report["benign_flagged_under"] = dict(Counter(h.id for r, v in zip(rows, verdicts) if not r["hateful"] for h in v.hits).most_common())
+    return report
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--no-encoder", action="store_true", help="the n-gram model alone (POLICYWARDEN_ENCODER=false)")
@@ -114,6 +138,10 @@ def main() -> None:
         "categories": ordered,
     }
 
+    if (SUITE / "identity.jsonl").exists():
+        identity = load("identity")
+        results["identity"] = identity_report(identity, warden.moderate([r["text"] for r in identity]))
+
     for name in ("everyday", "lookalikes"):
         r = results[name]
         u = r["unexposed"]
@@ -132,6 +160,14 @@ def main() -> None:
     print(f"  {'category':46} {'texts':>5} {'own':>6} {'any':>6}  flagged elsewhere under")
     for cid, p in ordered.items():
         print(f"  {cid:46} {p['texts']:>5} {p['recall_own']:>6.2f} {p['recall_any']:>6.2f}  {', '.join(p['missed_went_to'])}")
+    if "identity" in results:
+        r = results["identity"]
+        b, h = r["benign"], r["hateful"]
+        print(f"identity: benign statements that name a group flagged {b['flagged']} of {b['texts']} ({b['flagged_share']:.1%}; "
+              f"/v1/moderations {b['openai_flagged_share']:.1%}); hateful ones flagged {h['flagged']} of {h['texts']} "
+              f"({h['flagged_share']:.1%}; /v1/moderations {h['openai_flagged_share']:.1%})")
+        for kind, k in r["by_kind"].items():
+            print(f"  {kind:36} {k['flagged']:>3} of {k['texts']:<3} {k['flagged_share']:>6.1%}   (/v1/moderations {k['openai_flagged_share']:.1%})")
     emit("fresh_ngram" if args.no_encoder else "fresh", results, args)
 
 

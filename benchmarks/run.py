@@ -132,6 +132,17 @@ def fresh() -> list[str]:
                   "| topic | texts | flagged |", "| --- | ---: | ---: |"]
         lines += [f"| {t} | {g['texts']} | {g['flagged_share']:.3f} |" for t, g in r["by_topic"].items()]
         lines.append("")
+    if "identity" in fr:
+        r = fr["identity"]
+        b, h = r["benign"], r["hateful"]
+        lines += [f"Statements that name a group (`identity.jsonl`, functional tests in the manner of HateCheck, written fresh): "
+                  f"benign ones flagged {b['flagged']} of {b['texts']} ({b['flagged_share']:.1%}; as `/v1/moderations` flags them "
+                  f"{b['openai_flagged_share']:.1%}), hateful ones flagged {h['flagged']} of {h['texts']} ({h['flagged_share']:.1%}; "
+                  f"{h['openai_flagged_share']:.1%}). Benign ones flagged under: "
+                  + (", ".join(f"`{k}` {v}" for k, v in r["benign_flagged_under"].items()) or "nothing") + ".", "",
+                  "| kind | texts | flagged | as `/v1/moderations` flags |", "| --- | ---: | ---: | ---: |"]
+        lines += [f"| {k} | {g['texts']} | {g['flagged_share']:.3f} | {g['openai_flagged_share']:.3f} |" for k, g in r["by_kind"].items()]
+        lines.append("")
     if (RESULTS / "fresh_ngram.json").exists():
         ng = json.loads((RESULTS / "fresh_ngram.json").read_text())
         lines += [f"The n-gram model alone (`--no-encoder`): everyday {ng['everyday']['flagged_share']:.1%}, look-alikes "

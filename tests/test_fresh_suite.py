@@ -13,7 +13,10 @@ from policywarden.text.normalize import normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITE = ROOT / "benchmarks" / "fresh"
-FIELDS = {"everyday": {"text", "topic"}, "lookalikes": {"text", "topic", "near"}, "violations": {"text", "category"}}
+FIELDS = {"everyday": {"text", "topic"}, "lookalikes": {"text", "topic", "near"}, "violations": {"text", "category"},
+          "identity": {"text", "group", "kind", "hateful"}}
+IDENTITY_KINDS = {False: {"neutral", "positive", "rights", "counter", "negated", "question", "self", "news"},
+                  True: {"derogation", "dehumanising", "threat", "exclusion", "stereotype"}}
 
 
 def rows(name: str) -> list[dict]:
@@ -28,7 +31,17 @@ def test_rows_have_their_fields(name):
     for row in data:
         # `exposed` (optional) says when and how a text's wording reached training-data writers.
         assert set(row) - {"exposed"} == FIELDS[name], row
-        assert all(isinstance(row[k], str) and row[k].strip() for k in FIELDS[name]), row
+        assert all(isinstance(row[k], str) and row[k].strip() for k in FIELDS[name] - {"hateful"}), row
+        if name == "identity":
+            assert isinstance(row["hateful"], bool) and row["kind"] in IDENTITY_KINDS[row["hateful"]], row
+
+
+def test_identity_statements_cover_every_group_both_ways():
+    data = rows("identity")
+    groups = Counter(r["group"] for r in data)
+    assert len(groups) >= 10 and min(groups.values()) >= 12, groups
+    for group in groups:
+        assert {r["hateful"] for r in data if r["group"] == group} == {False, True}, group
 
 
 def test_every_category_has_fresh_violations_and_look_alikes_name_real_ones():
