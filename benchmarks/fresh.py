@@ -58,11 +58,14 @@ def benign_report(rows: list[dict], verdicts: list, *fields: str) -> dict:
     flagged = sum(v.flagged for v in verdicts)
     clean = [v.flagged for row, v in zip(rows, verdicts) if "exposed" not in row]
     api = sum(v.openai_flagged for v in verdicts)
+    alone = [v for v in verdicts if v.openai_flagged and not v.flagged]
     report = {"texts": len(rows), "flagged": flagged, "flagged_share": share(flagged, len(rows)),
               "unexposed": {"texts": len(clean), "flagged": sum(clean), "flagged_share": share(sum(clean), len(clean))},
               # What /v1/moderations reports as `flagged`: a policy hit or any OpenAI category.
               "openai_flagged": api, "openai_flagged_share": share(api, len(rows)),
-              "openai_categories": dict(Counter(n for v in verdicts if not v.flagged for n, f in v.openai_flags.items() if f).most_common())}
+              # texts flagged by OpenAI categories without a policy hit, and how often each category was among them
+              "openai_alone": len(alone),
+              "openai_categories": dict(Counter(n for v in alone for n, f in v.openai_flags.items() if f).most_common())}
     for f in fields:
         report[f"by_{f}"] = {k: {"texts": len(g), "flagged": sum(g), "flagged_share": share(sum(g), len(g))} for k, g in sorted(groups[f].items())}
     report["flagged_under"] = dict(went.most_common())
@@ -152,7 +155,8 @@ def main() -> None:
         if r["flagged_under"]:
             print("  flagged under: " + ", ".join(f"{k} {v}" for k, v in r["flagged_under"].items()))
         print(f"  as /v1/moderations flags them (a policy hit or any OpenAI category): {r['openai_flagged']} of {r['texts']} "
-              f"({r['openai_flagged_share']:.1%}); OpenAI categories alone: " + (", ".join(f"{k} {v}" for k, v in r["openai_categories"].items()) or "none"))
+              f"({r['openai_flagged_share']:.1%}); {r['openai_alone']} by OpenAI categories alone (" +
+              (", ".join(f"{k} {v}" for k, v in r["openai_categories"].items()) or "none") + ")")
     v = results["violations"]
     u = v["unexposed"]
     print(f"violations: {v['texts']} texts, recall own {v['recall_own']:.3f} (macro {v['macro_recall_own']:.3f}), any {v['recall_any']:.3f}; "

@@ -107,9 +107,9 @@ def main() -> None:
              for name, w in (("public", ~written), ("written", written))}
     y_openai = np.array([openai_truth(r) for r in records])
     api_flagged = np.array([v.openai_flagged for v in verdicts])
-    score_openai = np.array([max(v.openai_scores.values()) for v in verdicts])
     m = y_openai >= 0
-    as_served = binary_metrics(y_openai[m], score_openai[m], 0.5, pred=api_flagged[m])
+    # The flag is the score: no one score stands behind it (13 heads, each at its own threshold, and policy hits).
+    as_served = binary_metrics(y_openai[m], api_flagged[m].astype(float), 0.5, pred=api_flagged[m])
     if args.verdicts:
         digest = np.array([hashlib.sha256(r.text.encode("utf-8", "surrogatepass")).hexdigest()[:16] for r in records])
         np.savez_compressed(args.verdicts, label=y_any, flagged=flagged, score=score_any, group=group, digest=digest,

@@ -109,9 +109,10 @@ def api_share(r: dict) -> str:
     """The share `/v1/moderations` flags (a policy hit or any OpenAI category), where measured."""
     if "openai_flagged" not in r:
         return ""
-    alone = ", ".join(f"`{k}` {v}" for k, v in r["openai_categories"].items()) or "none"
+    cats = ", ".join(f"`{k}` {v}" for k, v in r["openai_categories"].items()) or "none"
+    alone = f"{r['openai_alone']} of them by OpenAI categories alone ({cats})" if "openai_alone" in r else f"OpenAI categories alone: {cats}"
     return (f" As `/v1/moderations` reports them (`flagged`: a policy hit or any OpenAI category, a wider taxonomy): "
-            f"{r['openai_flagged']} of {r['texts']} ({r['openai_flagged_share']:.1%}); OpenAI categories alone: {alone}.")
+            f"{r['openai_flagged']} of {r['texts']} ({r['openai_flagged_share']:.1%}); {alone}.")
 
 
 def fresh() -> list[str]:
@@ -138,7 +139,7 @@ def fresh() -> list[str]:
         lines += [f"Statements that name a group (`identity.jsonl`, functional tests in the manner of HateCheck, written fresh): "
                   f"benign ones flagged {b['flagged']} of {b['texts']} ({b['flagged_share']:.1%}; as `/v1/moderations` flags them "
                   f"{b['openai_flagged_share']:.1%}), hateful ones flagged {h['flagged']} of {h['texts']} ({h['flagged_share']:.1%}; "
-                  f"{h['openai_flagged_share']:.1%}). Benign ones flagged under: "
+                  f"as `/v1/moderations` flags them {h['openai_flagged_share']:.1%}). Benign ones flagged under: "
                   + (", ".join(f"`{k}` {v}" for k, v in r["benign_flagged_under"].items()) or "nothing") + ".", "",
                   "| kind | texts | flagged | as `/v1/moderations` flags |", "| --- | ---: | ---: | ---: |"]
         lines += [f"| {k} | {g['texts']} | {g['flagged_share']:.3f} | {g['openai_flagged_share']:.3f} |" for k, g in r["by_kind"].items()]

@@ -504,15 +504,17 @@ def test_a_stretched_letter_is_read_as_the_word():
 
 
 def test_a_coined_word_is_read_as_the_word_it_stands_for():
-    assert normalize("go unalive yourself, kys") == "go kill yourself, kill yourself"
-    assert normalize("thinking about sewer-slide again, she got SA'd") == "thinking about suicide again, she got sexually assaulted"
-    # written without the space or with a hyphen; after leetspeak and stretched letters are read
-    assert normalize("Sewerslide, s3ggs, seggggs with a minor") == "suicide, sex, sex with a minor"
+    assert normalize("go unalive yourself, kill urself") == "go kill yourself, kill yourself"
+    assert normalize("thinking about sewer-slide again, she got SA’d") == "thinking about suicide again, she got sexually assaulted"
+    # in any case, with or without the space, several of them, a hyphen, in quotes
+    assert normalize("Sewerslide, SEGGS, Sewer  Slide, sewer‐slide, 'unalive'") == "suicide, sex, suicide, suicide, 'kill'"
     assert normalize("le dollar beans") == "lesbians" and normalize("un-alived") == "killed"
-    # whole words only, and coinages that mean something else too are not listed
-    for text in ("unaliveness skys", "30 kms, the AWS KMS key", "corn and grapes", "segs = line.split()", "a pdf file",
-                 "messages self-delete", "I play sudoku"):
-        assert normalize(text) == text.lower()
+    # whole words only; not a digit read as a letter, a name, a file, a word that means more
+    for text in ("unaliveness", "Beat 5eggs with the sugar", "Sa'd threatened to leave the tribe", "git commit sudoku.py",
+                 "rope yourself to the anchor", "30 kms, the AWS KMS key", "corn and grapes", "segs = line.split()",
+                 "a pdf file", "messages self-delete", "I play sudoku", "Kys og kram, mormor", "the percs of the job"):
+        read = normalize(text)
+        assert not any(w in read for w in ("kill", "sex", "suicide", "hang", "porn", "xanax", "percocet")), (text, read)
 
 
 def test_the_coinage_list_is_well_formed(tmp_path, monkeypatch):

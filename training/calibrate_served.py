@@ -72,7 +72,9 @@ def main() -> None:
     ap.add_argument("--tolerance", type=float, default=TOLERANCE, help="see calibrate_cascade.py --tolerance")
     ap.add_argument("--errors", type=int, nargs="?", const=0, metavar="MIN_POSITIVES", help="see calibrate_cascade.py --errors")
     ap.add_argument("--heads", choices=("policy", "openai", "all"), default="policy",
-                    help="which thresholds to refit: the policy categories' (default), the OpenAI categories', or both")
+                    help="which thresholds to refit: the policy categories' (default), the OpenAI categories' (for F1; "
+                         "--errors applies to policy categories only), or both. A later run with the default leaves "
+                         "an OpenAI refit in place: rebuild the encoder's model.json to undo it")
     args = ap.parse_args()
     warden = Warden(model_dir=args.model, encoder_cache=0)
     if not isinstance(warden.scorer, CascadeScorer):
@@ -120,13 +122,17 @@ def main() -> None:
                   f"({e['positives']} positives)")
             if "tuned" in e:
                 moved[head] = e["tuned"]
-        refit["openai"] = {h: {k: e[k] for k in ("positives", "negatives")} | (
-            {"f1_before": e["fit"]["before"]["f1"], "f1_after": e["fit"]["after"]["f1"]} if "fit" in e else {}) for h, e in heads.items()}
+        refit["openai"] = {"calibration_prompts": len(cal), "tolerance": args.tolerance, "heads": {
+            h: {k: e[k] for k in ("positives", "negatives")} | (
+                {"f1_before": e["fit"]["before"]["f1"], "f1_after": e["fit"]["after"]["f1"]} if "fit" in e else {})
+            for h, e in heads.items()}}
 
     for head, t in moved.items():
         old.setdefault(head, cascade["thresholds"][head])
         cascade["thresholds"][head] = t
-    refit.update({"whole_text": old, "calibration_prompts": len(cal), "min_positives": MIN_POSITIVES, "tolerance": args.tolerance})
+    refit["whole_text"] = old
+    if args.heads != "openai":  # these describe the policy refit (the OpenAI one keeps its own under "openai")
+        refit.update({"calibration_prompts": len(cal), "min_positives": MIN_POSITIVES, "tolerance": args.tolerance})
     path.write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
     print(f"wrote {path}: {len(moved)} thresholds refitted" + ("; run training/calibrate_unattributed.py next" if args.heads != "openai" else ""))
 

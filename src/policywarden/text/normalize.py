@@ -379,7 +379,8 @@ def normalize(text: str) -> str:
         text = _MARKED.sub(_unmask, text)
     if _RUN_HINT.search(text):
         text = _LETTERS_WORD.sub(_unstretch, text)
+    text = unslang(text)
     latin_text = latin_majority([ch for ch in text if ch.isalpha()])
     text = _WORD.sub(lambda m: fold_token(m.group(0), latin_text), text)
     text = _REPEAT.sub(r"\1\1", text)
-    return unslang(_WS.sub(" ", text).strip())
+    return _WS.sub(" ", text).strip()

@@ -1,6 +1,9 @@
 """Coined words that stand for a filtered word, read as that word (`slang.txt`): "unalive
 yourself" is "kill yourself", "seggs" is "sex". A hand-written list of coinages that mean
-nothing else; see its header for what is left out and why."""
+nothing else; see its header for what is left out and why.
+
+Read before leetspeak is undone, so that a digit read as a letter makes no coinage ("5eggs" is
+five eggs, not "seggs"), and in any case; a curly apostrophe counts as a straight one."""
 
 from __future__ import annotations
 
@@ -8,9 +11,12 @@ import re
 from functools import lru_cache
 from importlib.resources import files
 
+_SEPARATORS = "\u2010\u2011-"  # hyphens, besides white space
+_APOSTROPHE = str.maketrans("’", "'")  # one character for one: offsets stay the same
+
 
 def _squeezed(coinage: str) -> str:
-    return coinage.replace(" ", "").replace("-", "")
+    return "".join(ch for ch in coinage.lower().translate(_APOSTROPHE) if not ch.isspace() and ch not in _SEPARATORS)
 
 
 @lru_cache(maxsize=1)
@@ -26,17 +32,26 @@ def _table() -> tuple[re.Pattern[str], dict[str, str], tuple[str, ...]]:
         words = coinage.split()
         if not sep or not words or not reading.strip() or coinage != coinage.lower():
             raise ValueError(f"slang.txt:{n}: expected 'coinage<TAB>reading', the coinage in lower case")
-        readings[_squeezed("".join(words))] = reading.strip()
+        readings[_squeezed(coinage)] = reading.strip()
+        # "sewer slide", "sewer-slide", "sewerslide", "Sewer  Slide"
+        coinages.append(rf"(?:[\s{_SEPARATORS}]+)?".join(map(re.escape, words)))
         keys.add(next((w for w in words if len(w) >= 3), words[0])[:5])
-        coinages.append(r"[ \-]?".join(map(re.escape, words)))  # "sewer slide", "sewer-slide", "sewerslide"
-    # Longest first ("sewer slides" before "sewer slide"); whole words only, not in "skys".
+    # Longest first ("sewer slides" before "sewer slide"); whole words only: not in "skys", not
+    # a word's part before or after an apostrophe, nor a file or domain name ("sudoku.py").
     alternatives = "|".join(sorted(coinages, key=len, reverse=True))
-    return re.compile(rf"(?<![\w'’])(?:{alternatives})(?![\w'’])"), readings, tuple(sorted(keys))
+    pattern = re.compile(rf"(?<!\w)(?<!\w')(?:{alternatives})(?!\w)(?!'\w)(?!\.\w)", re.IGNORECASE)
+    return pattern, readings, tuple(sorted(keys))
 
 
 def unslang(text: str) -> str:
-    """`text` (lower case, as `normalize` folds it) with each listed coinage read as its words."""
+    """`text` with each listed coinage read as its words."""
     pattern, readings, keys = _table()
-    if not any(k in text for k in keys):  # most texts hold none: a few substring searches, not a regex scan
+    plain = text.translate(_APOSTROPHE)
+    lowered = plain.lower()
+    if not any(k in lowered for k in keys):  # most texts hold none: a few substring searches, not a regex scan
         return text
-    return pattern.sub(lambda m: readings[_squeezed(m.group(0))], text)
+    out, last = [], 0
+    for m in pattern.finditer(plain):
+        out += [text[last : m.start()], readings[_squeezed(m.group(0))]]
+        last = m.end()
+    return "".join(out) + text[last:] if out else text
