@@ -67,3 +67,24 @@ def test_no_text_twice_nor_in_training_or_the_policy_examples():
         trained.update(normalize(t) for t in (*c.examples.flag, *c.examples.allow))
     leaked = set(suite) & trained
     assert not leaked, sorted(leaked)[:3]
+
+
+def test_identity_report_counts_each_side_by_the_verdict_and_by_the_endpoint():
+    """benchmarks/fresh.py's tally on made-up verdicts: no model involved."""
+    import sys
+    from types import SimpleNamespace
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import fresh
+
+    def verdict(policy: bool, openai: bool):
+        hits = [SimpleNamespace(id="protect.harassment")] if policy else []
+        return SimpleNamespace(flagged=policy, openai_flagged=policy or openai, hits=hits)
+
+    rows = [{"group": "women", "kind": "rights", "hateful": False}, {"group": "women", "kind": "rights", "hateful": False},
+            {"group": "men", "kind": "neutral", "hateful": False}, {"group": "men", "kind": "threat", "hateful": True}]
+    report = fresh.identity_report(rows, [verdict(True, True), verdict(False, True), verdict(False, False), verdict(False, True)])
+    assert report["benign"] == {"texts": 3, "flagged": 1, "flagged_share": 0.3333, "openai_flagged": 2, "openai_flagged_share": 0.6667}
+    assert report["hateful"]["flagged"] == 0 and report["hateful"]["openai_flagged"] == 1
+    assert report["by_kind"]["benign: rights"]["flagged"] == 1 and report["by_kind"]["hateful: threat"]["texts"] == 1
+    assert report["benign_by_group"]["men"]["texts"] == 1 and report["benign_flagged_under"] == {"protect.harassment": 1}
