@@ -482,6 +482,10 @@ def test_a_starred_letter_is_read_as_the_word():
     for text in ("op-ed", "e-mail", "x-ray", "t.co"):  # words beside it, a dot
         assert normalize(text) == text.lower()
     assert normalize("F___K") == "f__k"  # a run of marks hides no known count of letters
+    # "#" and "_" seldom join words in prose: any word wherever they stand alone, but for names in code
+    assert normalize("you sh_uld cr#ate th#se opp_sing limit_ations") == "you should create these opposing limitations"
+    for text in ("my_file y_test col_a max_len user_name C# F#", "x_train, get_json()"):
+        assert normalize(text) == text.lower()
     # "@" is "a" where that makes a word, else it may hide another letter
     assert normalize("f@ck you wh@re, p@ss the s@lt") == "fuck you whore, pass the salt"
     assert normalize("mail jo@example.com") == "mail jo@example.com"

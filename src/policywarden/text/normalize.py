@@ -268,6 +268,11 @@ _STARRED = re.compile(r"(?<![\w*])[^\W\d_]++(?:\*++[^\W\d_]++)++(?![\w*])")
 _MARKS = "#%^~?._-"
 _MARKED = re.compile(rf"(?<![\w{re.escape(_MARKS)}])[^\W\d_]++(?:[{re.escape(_MARKS)}]++[^\W\d_]++)++(?![\w]|[{re.escape(_MARKS)}]+\w)")
 _MASK = re.compile(f"[*{re.escape(_MARKS)}]")
+# Marks that seldom join words in prose, unlike hyphens, dots, "?" (a lost apostrophe: "don?t")
+# and "~": between letters they hide one ("sh_uld", "cr#ate" are read as any word), but for
+# names in code: an underscore between words ("my_file") or between a letter and a word
+# ("y_test", "col_a") is left be.
+_HIDING = "#_"
 _MARK_HINT = re.compile(f"[a-z][{re.escape(_MARKS)}]+[a-z]")
 
 
@@ -281,16 +286,22 @@ def _unmask(m: re.Match[str]) -> str:
         return word
     words = [p for p in pieces if p]
     star = "*" in word
-    if not star and all(len(p) > 1 and listed(p) for p in words) and max(map(len, words)) > 2:  # "her-in"
+    mark = word[len(words[0])]
+    if mark != "#" and not star and all(len(p) > 1 and listed(p) for p in words) and max(map(len, words)) > 2:  # "her-in"
         return word
-    # any word under a star, or beside a single letter where no piece is a word of three letters
-    # or more, each mark stands alone ("F___K" hides how many letters?) and none is a dot ("m#ke",
-    # "w-th"); else ("e-mail", "op-ed", "t.co", "sh-t") only a word writers hide letters of
-    any_word = star or ("." not in word and starred.count("*") == len(words) - 1 and min(map(len, words)) == 1
-                        and not any(len(p) > 2 and listed(p) for p in words))
-    if any_word and not star and listed(joined := "".join(words)):
-        return joined  # a mark put in between letters, not in the place of one: "E-ternal", "U-s-er"
+    # any word under a star; under "#" or "_" where each stands alone (`_HIDING`); under another
+    # mark beside a single letter where no piece is a word of three letters or more, each mark
+    # stands alone ("F___K" hides how many letters?) and none is a dot ("m#ke", "w-th"); else
+    # ("e-mail", "op-ed", "t.co", "sh-t") only a word writers hide letters of
+    alone = "." not in word and starred.count("*") == len(words) - 1
+    beside_word = min(map(len, words)) == 1 and any(len(p) > 2 and listed(p) for p in words)  # "y_test", "col_a"
+    hiding = alone and mark in _HIDING and not (mark == "_" and beside_word)
+    any_word = star or hiding or (alone and min(map(len, words)) == 1 and not beside_word)
     found = [w for _, w in unstarred(starred, any_word=any_word)]
+    if any_word and not star and listed(joined := "".join(words)):
+        if not hiding:
+            return joined  # a mark put in between letters, not in the place of one: "E-ternal", "U-s-er"
+        found.append(joined)  # "#" or "_" may be either: "cr#ate" is likelier "create" than "crate"
     return _likeliest(found, *_neighbours(m.string, m.start(), m.end())) if found else word
 
 
