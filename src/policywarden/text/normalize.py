@@ -294,9 +294,10 @@ def _unmask(m: re.Match[str]) -> str:
     # stands alone ("F___K" hides how many letters?) and none is a dot ("m#ke", "w-th"); else
     # ("e-mail", "op-ed", "t.co", "sh-t") only a word writers hide letters of
     alone = "." not in word and starred.count("*") == len(words) - 1
-    beside_word = min(map(len, words)) == 1 and any(len(p) > 2 and listed(p) for p in words)  # "y_test", "col_a"
+    single = min(map(len, words)) == 1
+    beside_word = single and any(len(p) > 2 and listed(p) for p in words)  # "y_test", "col_a"
     hiding = alone and mark in _HIDING and not (mark == "_" and beside_word)
-    any_word = star or hiding or (alone and min(map(len, words)) == 1 and not beside_word)
+    any_word = star or hiding or (alone and single and not beside_word)
     found = [w for _, w in unstarred(starred, any_word=any_word)]
     if any_word and not star and listed(joined := "".join(words)):
         if not hiding:

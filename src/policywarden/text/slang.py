@@ -11,12 +11,22 @@ import re
 from functools import lru_cache
 from importlib.resources import files
 
+from policywarden.text.segment import listed
+
 _SEPARATORS = "\u2010\u2011-"  # hyphens, besides white space
 _APOSTROPHE = str.maketrans("’", "'")  # one character for one: offsets stay the same
 
 
 def _squeezed(coinage: str) -> str:
     return "".join(ch for ch in coinage.lower().translate(_APOSTROPHE) if not ch.isspace() and ch not in _SEPARATORS)
+
+
+def _key(words: list[str]) -> str:
+    """The piece of a coinage its quick search looks for: its first word that is no listed word
+    ("sa'd" of "got sa'd", "urself"), else its first of four letters or more ("neck"): a common
+    word here ("got", "was") would send most texts on to the pattern."""
+    word = next((w for w in words if not listed(w)), None) or next((w for w in words if len(w) >= 4), words[0])
+    return word[:5]
 
 
 @lru_cache(maxsize=1)
@@ -35,7 +45,7 @@ def _table() -> tuple[re.Pattern[str], dict[str, str], tuple[str, ...]]:
         readings[_squeezed(coinage)] = reading.strip()
         # "sewer slide", "sewer-slide", "sewerslide", "Sewer  Slide"
         coinages.append(rf"(?:[\s{_SEPARATORS}]+)?".join(map(re.escape, words)))
-        keys.add(next((w for w in words if len(w) >= 3), words[0])[:5])
+        keys.add(_key(words))
     # Longest first ("sewer slides" before "sewer slide"); whole words only: not in "skys", not
     # a word's part before or after an apostrophe, nor a file or domain name ("sudoku.py").
     alternatives = "|".join(sorted(coinages, key=len, reverse=True))
