@@ -486,6 +486,11 @@ def test_a_starred_letter_is_read_as_the_word():
     assert normalize("you sh_uld cr#ate th#se opp_sing limit_ations") == "you should create these opposing limitations"
     for text in ("my_file y_test col_a max_len user_name C# F#", "x_train, get_json()"):
         assert normalize(text) == text.lower()
+    # so does "?" (session 30), but before a contraction's ending, where it is a lost apostrophe
+    assert normalize("tr?ns people are ann?ying, expl?sive") == "trans people are annoying, explosive"
+    assert normalize("I don?t think we?ll go, they?re late, I?m out") == "i don't think we'll go, they're late, i'm out"
+    for text in ("really?yes why?because", "index.php?id", "a?b"):  # two words, or letters alone
+        assert normalize(text) == text.lower()
     # "@" is "a" where that makes a word, else it may hide another letter
     assert normalize("f@ck you wh@re, p@ss the s@lt") == "fuck you whore, pass the salt"
     assert normalize("mail jo@example.com") == "mail jo@example.com"

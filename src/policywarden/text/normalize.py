@@ -268,11 +268,13 @@ _STARRED = re.compile(r"(?<![\w*])[^\W\d_]++(?:\*++[^\W\d_]++)++(?![\w*])")
 _MARKS = "#%^~?._-"
 _MARKED = re.compile(rf"(?<![\w{re.escape(_MARKS)}])[^\W\d_]++(?:[{re.escape(_MARKS)}]++[^\W\d_]++)++(?![\w]|[{re.escape(_MARKS)}]+\w)")
 _MASK = re.compile(f"[*{re.escape(_MARKS)}]")
-# Marks that seldom join words in prose, unlike hyphens, dots, "?" (a lost apostrophe: "don?t")
-# and "~": between letters they hide one ("sh_uld", "cr#ate" are read as any word), but for
-# names in code: an underscore between words ("my_file") or between a letter and a word
-# ("y_test", "col_a") is left be.
-_HIDING = "#_"
+# Marks that seldom join words in prose, unlike hyphens, dots and "~": between letters they
+# hide one ("sh_uld", "cr#ate", "tr?ns" are read as any word), but for names in code: an
+# underscore between words ("my_file") or between a letter and a word ("y_test", "col_a") is
+# left be. A "?" before a contraction's ending is a lost apostrophe ("don?t", "we?ll": a curly
+# one sent as the wrong encoding), and read as one.
+_HIDING = "#_?"
+_LOST_APOSTROPHE = re.compile(r"(?i)[^\W\d_]\?(?:t|s|m|d|ll|re|ve)")
 _MARK_HINT = re.compile(f"[a-z][{re.escape(_MARKS)}]+[a-z]")
 
 
@@ -282,14 +284,16 @@ def _unmask(m: re.Match[str]) -> str:
         return word
     starred = _MASK.sub("*", word)
     pieces = starred.split("*")
+    if "?" in word and _LOST_APOSTROPHE.fullmatch(word, len(pieces[0]) - 1):
+        return word.replace("?", "'")
     if max(map(len, pieces)) == 1 and "**" not in starred:  # "a*b", "F-G", "H.E"
         return word
     words = [p for p in pieces if p]
     star = "*" in word
     mark = word[len(words[0])]
-    if mark != "#" and not star and all(len(p) > 1 and listed(p) for p in words) and max(map(len, words)) > 2:  # "her-in"
+    if mark not in "#?" and not star and all(len(p) > 1 and listed(p) for p in words) and max(map(len, words)) > 2:  # "her-in"
         return word
-    # any word under a star; under "#" or "_" where each stands alone (`_HIDING`); under another
+    # any word under a star; under "#", "_" or "?" where each stands alone (`_HIDING`); under another
     # mark beside a single letter where no piece is a word of three letters or more, each mark
     # stands alone ("F___K" hides how many letters?) and none is a dot ("m#ke", "w-th"); else
     # ("e-mail", "op-ed", "t.co", "sh-t") only a word writers hide letters of
