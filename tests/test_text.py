@@ -518,6 +518,9 @@ def test_a_coined_word_is_read_as_the_word_it_stands_for():
     # in any case, with or without the space, several of them, a hyphen, in quotes
     assert normalize("Sewerslide, SEGGS, Sewer  Slide, sewer‐slide, 'unalive'") == "suicide, sex, suicide, suicide, 'kill'"
     assert normalize("le dollar beans") == "lesbians" and normalize("un-alived") == "killed"
+    # stretched, as a listed word would be (session 30); "segggments" is still segments
+    assert normalize("SEGGGGS, seeeggs, unaliiiive, kill urselffff") == "sex, sex, kill, kill yourself"
+    assert normalize("segggments of the line") == "segments of the line"
     # whole words only; not a digit read as a letter, a name, a file, a word that means more
     for text in ("unaliveness", "Beat 5eggs with the sugar", "Sa'd threatened to leave the tribe", "git commit sudoku.py",
                  "rope yourself to the anchor", "30 kms, the AWS KMS key", "corn and grapes", "segs = line.split()",

@@ -16,7 +16,7 @@ from anyascii import anyascii
 
 from policywarden.text.pairs import PAIR_WEIGHT, followed
 from policywarden.text.segment import known, known_words, listed, often_masked, segment, unstarred, word_cost
-from policywarden.text.slang import unslang
+from policywarden.text.slang import coined, unslang
 
 # Invisible characters used to split words so filters miss them (Unicode "Cf" covers most;
 # these are listed for speed and for the few that are not Cf).
@@ -81,6 +81,8 @@ def _unstretch(m: re.Match[str]) -> str:
             # listed words first, the longest; else inflections, one writers hide letters of
             # first ("nigggers": not "nigers"), the commonest ("immigrantsss": not "immigrantss")
             readings.append((0, -len(read), cost, read) if listed(read) else (1, -often_masked(read), cost, read))
+        elif coined(read.lower()):  # a coinage, read as its word next (`unslang`): "seggggs"
+            readings.append((0, -len(read), 0.0, read))
     return min(readings)[3] if readings else word
 
 

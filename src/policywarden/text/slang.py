@@ -3,7 +3,8 @@ yourself" is "kill yourself", "seggs" is "sex". A hand-written list of coinages 
 nothing else; see its header for what is left out and why.
 
 Read before leetspeak is undone, so that a digit read as a letter makes no coinage ("5eggs" is
-five eggs, not "seggs"), and in any case; a curly apostrophe counts as a straight one."""
+five eggs, not "seggs"), and in any case; a curly apostrophe counts as a straight one. A
+stretched word is read as a coinage's word where no listed word fits ("seggggs": `coined`)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,19 @@ def _table() -> tuple[re.Pattern[str], dict[str, str], tuple[str, ...]]:
     alternatives = "|".join(sorted(coinages, key=len, reverse=True))
     pattern = re.compile(rf"(?<!\w)(?<!\w')(?:{alternatives})(?!\w)(?!'\w)(?!\.\w)", re.IGNORECASE)
     return pattern, readings, tuple(sorted(keys))
+
+
+@lru_cache(maxsize=1)
+def _coined_words() -> frozenset[str]:
+    text = files("policywarden.text").joinpath("slang.txt").read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() if line.strip() and not line.startswith("#")
+                     for w in line.partition("\t")[0].split())
+
+
+def coined(word: str) -> bool:
+    """Whether `word` (lower case) is a word of a listed coinage ("seggs", "urself"): a
+    stretched word may be read as one ("seggggs", "urselffff")."""
+    return word.translate(_APOSTROPHE) in _coined_words()
 
 
 def unslang(text: str) -> str:
