@@ -290,6 +290,9 @@ def main() -> None:
                     help="loss weight of assumed negatives (see assumed_negatives; 0, the shipped encoder: none)")
     ap.add_argument("--version", default=ENCODER_VERSION, help="the version written into model.json")
     ap.add_argument("--teacher", help="distil from this encoder directory (the shipped one, say): its logits are soft targets for every head on every example")
+    ap.add_argument("--labels-over-teacher", nargs="+", default=sorted(LABELS_OVER_TEACHER), metavar="SOURCE",
+                    help="with --teacher: sources learnt from their labels alone (examples the teacher never saw or "
+                         "learnt wrongly, such as written:benign.identity with the shipped encoder as teacher)")
     ap.add_argument("--distill-weight", type=float, default=0.7,
                     help="with --teacher: share of the loss that follows the teacher (the rest follows the labels)")
     ap.add_argument("--extra-neg-per-source", type=int, default=0,
@@ -387,7 +390,7 @@ def main() -> None:
         lacks = np.isnan(soft).all(axis=0)  # heads the teacher has not: NaN, left to the labels
         soft = np.concatenate([soft, np.tile(np.where(lacks, np.nan, 0.0), (len(answers), 1)).astype(np.float32)])
         # Where the labels were corrected after the teacher was trained, it would teach the old ones.
-        soft[[k for k, i in enumerate(chosen) if fit_recs[i].source in LABELS_OVER_TEACHER]] = np.nan
+        soft[[k for k, i in enumerate(chosen) if fit_recs[i].source in set(args.labels_over_teacher)]] = np.nan
 
     def train_and_export(fp32: Path) -> dict:
         class Classifier(torch.nn.Module):
@@ -575,6 +578,7 @@ def main() -> None:
             "assumed_negative_weight": args.assumed_weight,
             "teacher": teacher_version(Path(args.teacher)) if args.teacher else None,
             "distill_weight": args.distill_weight if args.teacher else None,
+            "labels_over_teacher": sorted(args.labels_over_teacher) if args.teacher else None,
             "extra_neg_per_source": args.extra_neg_per_source if args.teacher else 0,
             "examples": len(texts),
             "sources": dict(sorted(Counter(fit_recs[i].source for i in chosen).items())),
