@@ -157,6 +157,8 @@ def fit_head(x: np.ndarray, target: np.ndarray, weight: np.ndarray, pos_weight: 
 
     res = minimize(loss, np.concatenate([w0, [b0]]).astype(np.float64), jac=True, method="L-BFGS-B",
                    options={"maxiter": 500})
+    if not res.success:  # still the best point found; said, not hidden
+        print(f"  L-BFGS stopped before converging: {res.message}", flush=True)
     return res.x[:-1].astype(np.float32), float(res.x[-1])
 
 
