@@ -487,10 +487,11 @@ def test_a_starred_letter_is_read_as_the_word():
     for text in ("my_file y_test col_a max_len user_name C# F#", "x_train, get_json()"):
         assert normalize(text) == text.lower()
     # so does "?" (session 30), but before a contraction's ending, where it is a lost apostrophe
-    assert normalize("tr?ns people are ann?ying, expl?sive") == "trans people are annoying, explosive"
-    assert normalize("I don?t think we?ll go, they?re late, I?m out") == "i don't think we'll go, they're late, i'm out"
-    for text in ("really?yes why?because", "index.php?id", "a?b"):  # two words, or letters alone
-        assert normalize(text) == text.lower()
+    assert normalize("tr?ns people are sk?pping, expl?sive") == "trans people are skipping, explosive"
+    assert normalize("I don?t think we?ll go, they?re late, I?m out, mom?s car") == "i don't think we'll go, they're late, i'm out, mom's car"
+    assert normalize("k?ll yourself, wh?re, sh?t") == "kill yourself, whore, shit"  # a hidden letter, not an apostrophe
+    for text in ("really?yes why?because good?yes", "index.php?id", "a?b", "C?est la vie", "page?t=10", "youtu.be/abc?t"):
+        assert normalize(text) == text.lower().replace("10", "io")  # two words, letters alone, a word beside, a link
     # "@" is "a" where that makes a word, else it may hide another letter
     assert normalize("f@ck you wh@re, p@ss the s@lt") == "fuck you whore, pass the salt"
     assert normalize("mail jo@example.com") == "mail jo@example.com"

@@ -276,7 +276,20 @@ _MASK = re.compile(f"[*{re.escape(_MARKS)}]")
 # left be. A "?" before a contraction's ending is a lost apostrophe ("don?t", "we?ll": a curly
 # one sent as the wrong encoding), and read as one.
 _HIDING = "#_?"
-_LOST_APOSTROPHE = re.compile(r"(?i)[^\W\d_]\?(?:t|s|m|d|ll|re|ve)")
+_NOT = {"ain", "aren", "can", "couldn", "didn", "doesn", "don", "hadn", "hasn", "haven", "isn", "mightn", "mustn",
+        "needn", "shan", "shouldn", "wasn", "weren", "won", "wouldn"}
+_PRONOUNS = {"i", "you", "we", "they", "he", "she", "it", "that", "what", "who", "there", "here", "where", "let"}
+
+
+def _lost_apostrophe(stem: str, tail: str) -> bool:
+    """Whether `stem?tail` is a contraction or a possessive whose apostrophe was lost ("don?t",
+    "we?ll", "mom?s"), not a word with a letter hidden ("k?ll", "wh?re", "sh?t")."""
+    stem, tail = stem.lower(), tail.lower()
+    if tail == "t":
+        return stem in _NOT
+    if tail == "s":
+        return stem in _PRONOUNS or (len(stem) > 2 and listed(stem))
+    return tail in ("m", "d", "ll", "re", "ve") and stem in _PRONOUNS
 _MARK_HINT = re.compile(f"[a-z][{re.escape(_MARKS)}]+[a-z]")
 
 
@@ -286,14 +299,18 @@ def _unmask(m: re.Match[str]) -> str:
         return word
     starred = _MASK.sub("*", word)
     pieces = starred.split("*")
-    if "?" in word and _LOST_APOSTROPHE.fullmatch(word, len(pieces[0]) - 1):
-        return word.replace("?", "'")
+    if "?" in word:
+        after = m.string[m.end() : m.end() + 1]
+        if m.string[m.start() - 1 : m.start()] in ("/", ".") or after in ("=", "&"):  # a link's query: "page?t=10"
+            return word
+        if len(pieces) == 2 and _lost_apostrophe(*pieces):
+            return word.replace("?", "'")
     if max(map(len, pieces)) == 1 and "**" not in starred:  # "a*b", "F-G", "H.E"
         return word
     words = [p for p in pieces if p]
     star = "*" in word
     mark = word[len(words[0])]
-    if mark not in "#?" and not star and all(len(p) > 1 and listed(p) for p in words) and max(map(len, words)) > 2:  # "her-in"
+    if mark != "#" and not star and all(len(p) > 1 and listed(p) for p in words) and max(map(len, words)) > 2:  # "her-in"
         return word
     # any word under a star; under "#", "_" or "?" where each stands alone (`_HIDING`); under another
     # mark beside a single letter where no piece is a word of three letters or more, each mark
@@ -302,7 +319,8 @@ def _unmask(m: re.Match[str]) -> str:
     alone = "." not in word and starred.count("*") == len(words) - 1
     single = min(map(len, words)) == 1
     beside_word = single and any(len(p) > 2 and listed(p) for p in words)  # "y_test", "col_a"
-    hiding = alone and mark in _HIDING and not (mark == "_" and beside_word)
+    # "_" beside a word is a name in code; "?" there a letter lost to the wrong encoding ("C?est")
+    hiding = alone and mark in _HIDING and not (mark in "_?" and beside_word)
     any_word = star or hiding or (alone and single and not beside_word)
     found = [w for _, w in unstarred(starred, any_word=any_word)]
     if any_word and not star and listed(joined := "".join(words)):
