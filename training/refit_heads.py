@@ -111,6 +111,8 @@ class Graph:
         w_q, scale, bias = self.w_q.copy(), self.scale.copy(), self.bias.copy()
         for j, (w, b) in columns.items():
             s = float(np.abs(w).max()) / SEVEN_BIT
+            if not s > 0:  # an all-zero (or NaN) column has no scale
+                raise SystemExit(f"head column {j}: no weights to quantise")
             w_q[:, j] = np.clip(np.round(w / s), -SEVEN_BIT - 1, SEVEN_BIT).astype(np.int8)
             scale[j], bias[j] = s, b
         for key, arr in (("weight", w_q), ("scale", scale), ("bias", bias)):
@@ -133,12 +135,10 @@ def served_logits(pooled: np.ndarray, w_q: np.ndarray, scale: np.ndarray, bias: 
     return (acc * s * scale + bias).astype(np.float32)
 
 
-def fit_head(x: np.ndarray, target: np.ndarray, weight: np.ndarray, pos_weight: np.ndarray, w0: np.ndarray, b0: float,
-             l2: float) -> tuple[np.ndarray, float]:
-    """Weighted binary cross-entropy on soft targets (each row's positive part weighted by its
-    `pos_weight`) plus l2/2 |w - w0|^2, from (w0, b0), by L-BFGS."""
-    from scipy.optimize import minimize
-
+def head_loss(x: np.ndarray, target: np.ndarray, weight: np.ndarray, pos_weight: np.ndarray, w0: np.ndarray,
+              l2: float):
+    """theta (weights, then bias) -> (loss, gradient): weighted binary cross-entropy on soft
+    targets (each row's positive part weighted by its `pos_weight`) plus l2/2 |w - w0|^2."""
     x64, t, wt = x.astype(np.float64), target.astype(np.float64), weight.astype(np.float64)
     pw = pos_weight.astype(np.float64)
     total = wt.sum()
@@ -155,8 +155,16 @@ def fit_head(x: np.ndarray, target: np.ndarray, weight: np.ndarray, pos_weight: 
         value = float((wt * per).sum() / total + 0.5 * l2 * d @ d)
         return value, np.concatenate([x64.T @ grad_z + l2 * d, [grad_z.sum()]])
 
-    res = minimize(loss, np.concatenate([w0, [b0]]).astype(np.float64), jac=True, method="L-BFGS-B",
-                   options={"maxiter": 500})
+    return loss
+
+
+def fit_head(x: np.ndarray, target: np.ndarray, weight: np.ndarray, pos_weight: np.ndarray, w0: np.ndarray, b0: float,
+             l2: float) -> tuple[np.ndarray, float]:
+    """`head_loss` minimised from (w0, b0) by L-BFGS."""
+    from scipy.optimize import minimize
+
+    res = minimize(head_loss(x, target, weight, pos_weight, w0, l2), np.concatenate([w0, [b0]]).astype(np.float64),
+                   jac=True, method="L-BFGS-B", options={"maxiter": 500})
     if not res.success:  # still the best point found; said, not hidden
         print(f"  L-BFGS stopped before converging: {res.message}", flush=True)
     return res.x[:-1].astype(np.float32), float(res.x[-1])
@@ -241,6 +249,13 @@ def main() -> None:
           f"features in {time.time() - t0:.0f} s; the head recomputed from them is {check:.2e} off the graph", flush=True)
     if check > 1e-3:
         raise SystemExit("the head recomputed from the features does not match the graph: refusing to refit it")
+    # The probe session runs onnxruntime's fused kernels; the served model falls back to unfused
+    # ones on a CPU where those fail its self-test. The features must be the served ones.
+    from policywarden.classify.encoder import EncoderModel
+
+    served = EncoderModel(src, threads=args.threads, cache_size=0).logits(cal_texts[:200])
+    if np.abs(served - z0_cal[:200]).max() > 1e-3:
+        raise SystemExit("the probe graph scores otherwise than the served encoder on this CPU: refusing to refit it")
 
     w0, y_cal = graph.weights(), label_matrix(cal_recs, heads)
     columns, report = {}, {}
