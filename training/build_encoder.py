@@ -390,7 +390,8 @@ def main() -> None:
         lacks = np.isnan(soft).all(axis=0)  # heads the teacher has not: NaN, left to the labels
         soft = np.concatenate([soft, np.tile(np.where(lacks, np.nan, 0.0), (len(answers), 1)).astype(np.float32)])
         # Where the labels were corrected after the teacher was trained, it would teach the old ones.
-        soft[[k for k, i in enumerate(chosen) if fit_recs[i].source in set(args.labels_over_teacher)]] = np.nan
+        by_labels = set(args.labels_over_teacher)
+        soft[[k for k, i in enumerate(chosen) if fit_recs[i].source in by_labels]] = np.nan
 
     def train_and_export(fp32: Path) -> dict:
         class Classifier(torch.nn.Module):

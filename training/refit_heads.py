@@ -104,8 +104,10 @@ class Graph:
             rows = list(pool.map(one, encoded, chunksize=64))
         return np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows])
 
-    def write(self, dest: Path, columns: dict[int, tuple[np.ndarray, float]]) -> None:
-        """The graph with the given head columns replaced: {column: (float weights, bias)}."""
+    def write(self, dest: Path, columns: dict[int, tuple[np.ndarray, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The graph with the given head columns replaced ({column: (float weights, bias)}) saved
+        to `dest`; returns the head written: (int8 weights, scales, bias)."""
+        import onnx
         from onnx import numpy_helper
 
         w_q, scale, bias = self.w_q.copy(), self.scale.copy(), self.bias.copy()
@@ -117,9 +119,8 @@ class Graph:
             scale[j], bias[j] = s, b
         for key, arr in (("weight", w_q), ("scale", scale), ("bias", bias)):
             self.inits[self.names[key]].CopyFrom(numpy_helper.from_array(arr, self.names[key]))
-        import onnx
-
         onnx.save(self.model, str(dest))
+        return w_q, scale, bias
 
 
 def served_logits(pooled: np.ndarray, w_q: np.ndarray, scale: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -272,16 +273,11 @@ def main() -> None:
         report[h] = {"weights_moved": round(float(np.linalg.norm(w - w0[:, j]) / np.linalg.norm(w0[:, j])), 4)}
 
     out.mkdir(parents=True, exist_ok=True)
-    graph.write(out / "encoder.onnx", columns)
+    head = graph.write(out / "encoder.onnx", columns)
     shutil.copy(src / "tokenizer.json", out / "tokenizer.json")
 
     # Platt scaling and thresholds again for the refitted heads, on the calibration rows, as built.
-    import onnx
-    from onnx import numpy_helper
-
-    g = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(out / "encoder.onnx")).graph.initializer}
-    z_cal = served_logits(x_cal, g[HEAD_WEIGHT], g[graph.names["scale"]], g["head.bias"])
-    held_z = served_logits(x_held, g[HEAD_WEIGHT], g[graph.names["scale"]], g["head.bias"])
+    z_cal, held_z = served_logits(x_cal, *head), served_logits(x_held, *head)
     held0 = calibrate(z0_held, *np.array([shipped["platt"][h] for h in heads]).T)
     for h, j in zip(refit, cols):
         known = y_cal[:, j] >= 0

@@ -276,6 +276,7 @@ _MASK = re.compile(f"[*{re.escape(_MARKS)}]")
 # left be. A "?" before a contraction's ending is a lost apostrophe ("don?t", "we?ll": a curly
 # one sent as the wrong encoding), and read as one.
 _HIDING = "#_?"
+_MARK_HINT = re.compile(f"[a-z][{re.escape(_MARKS)}]+[a-z]")
 _NOT = {"ain", "aren", "can", "couldn", "didn", "doesn", "don", "hadn", "hasn", "haven", "isn", "mightn", "mustn",
         "needn", "shan", "shouldn", "wasn", "weren", "won", "wouldn"}
 _PRONOUNS = {"i", "you", "we", "they", "he", "she", "it", "that", "what", "who", "there", "here", "where", "let"}
@@ -290,7 +291,6 @@ def _lost_apostrophe(stem: str, tail: str) -> bool:
     if tail == "s":
         return stem in _PRONOUNS or (len(stem) > 2 and listed(stem))
     return tail in ("m", "d", "ll", "re", "ve") and stem in _PRONOUNS
-_MARK_HINT = re.compile(f"[a-z][{re.escape(_MARKS)}]+[a-z]")
 
 
 def _unmask(m: re.Match[str]) -> str:

@@ -30,11 +30,9 @@ def _key(words: list[str]) -> str:
     return word[:5]
 
 
-@lru_cache(maxsize=1)
-def _table() -> tuple[re.Pattern[str], dict[str, str], tuple[str, ...]]:
-    readings: dict[str, str] = {}  # by the coinage without spaces or hyphens
-    coinages: list[str] = []
-    keys: set[str] = set()  # a piece of each coinage, every way it is written: a quick search first
+def _entries() -> list[tuple[list[str], str]]:
+    """(the coinage's words, its reading) for each line of slang.txt, checked."""
+    out = []
     text = files("policywarden.text").joinpath("slang.txt").read_text(encoding="utf-8")
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
@@ -43,7 +41,17 @@ def _table() -> tuple[re.Pattern[str], dict[str, str], tuple[str, ...]]:
         words = coinage.split()
         if not sep or not words or not reading.strip() or coinage != coinage.lower():
             raise ValueError(f"slang.txt:{n}: expected 'coinage<TAB>reading', the coinage in lower case")
-        readings[_squeezed(coinage)] = reading.strip()
+        out.append((words, reading.strip()))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _table() -> tuple[re.Pattern[str], dict[str, str], tuple[str, ...]]:
+    readings: dict[str, str] = {}  # by the coinage without spaces or hyphens
+    coinages: list[str] = []
+    keys: set[str] = set()  # a piece of each coinage, every way it is written: a quick search first
+    for words, reading in _entries():
+        readings[_squeezed("".join(words))] = reading
         # "sewer slide", "sewer-slide", "sewerslide", "Sewer  Slide"
         coinages.append(rf"(?:[\s{_SEPARATORS}]+)?".join(map(re.escape, words)))
         keys.add(_key(words))
@@ -56,9 +64,7 @@ def _table() -> tuple[re.Pattern[str], dict[str, str], tuple[str, ...]]:
 
 @lru_cache(maxsize=1)
 def _coined_words() -> frozenset[str]:
-    text = files("policywarden.text").joinpath("slang.txt").read_text(encoding="utf-8")
-    return frozenset(w for line in text.splitlines() if line.strip() and not line.startswith("#")
-                     for w in line.partition("\t")[0].split())
+    return frozenset(w for words, _ in _entries() for w in words)
 
 
 def coined(word: str) -> bool:
