@@ -522,6 +522,9 @@ def test_a_coined_word_is_read_as_the_word_it_stands_for():
     # stretched, as a listed word would be (session 30); "segggments" is still segments
     assert normalize("SEGGGGS, seeeggs, unaliiiive, kill urselffff") == "sex, sex, kill, kill yourself"
     assert normalize("segggments of the line") == "segments of the line"
+    # in leetspeak or look-alike letters (session 31), but a number before a word stays one
+    assert normalize("s3ggs tonight? unal1ve yourself, k1ll urself, ѕeggs") == "sex tonight? kill yourself, kill yourself, sex"
+    assert normalize("Beat 5eggs with the sugar, $eggs") == "beat 5eggs with the sugar, $eggs"
     # whole words only; not a digit read as a letter, a name, a file, a word that means more
     for text in ("unaliveness", "Beat 5eggs with the sugar", "Sa'd threatened to leave the tribe", "git commit sudoku.py",
                  "rope yourself to the anchor", "30 kms, the AWS KMS key", "corn and grapes", "segs = line.split()",

@@ -112,6 +112,8 @@ def _fold(token: str, latin_text: bool) -> str:
         core = token.strip(".,;:?!\"'()[]{}")
         if core and not core.isdigit() and sum(ch.isalpha() for ch in core) >= 1:
             read = core.translate(_LEET)
+            if not core[0].isalpha() and coined(read.lower()):
+                return token  # a number or price before a word ("5eggs", "$eggs"), not a coinage ("s3ggs")
             if _AT_MASK.fullmatch(core) and not known(read):
                 # "@" hides any letter as often as it stands for "a" ("f@ck", "wh@re"): where
                 # "a" makes no word, one writers hide letters of, as a star would be read
@@ -417,6 +419,8 @@ def normalize(text: str) -> str:
         text = _LETTERS_WORD.sub(_unstretch, text)
     text = unslang(text)
     latin_text = latin_majority([ch for ch in text if ch.isalpha()])
-    text = _WORD.sub(lambda m: fold_token(m.group(0), latin_text), text)
+    folded = _WORD.sub(lambda m: fold_token(m.group(0), latin_text), text)
+    # again where leetspeak or look-alike letters hid a coinage ("s3ggs", "unal1ve", "ѕeggs")
+    text = unslang(folded) if folded != text else folded
     text = _REPEAT.sub(r"\1\1", text)
     return _WS.sub(" ", text).strip()
