@@ -61,3 +61,46 @@ def test_the_errors_objective_applies_from_a_number_of_positives():
     assert thick_only[0] == everywhere[0] and thick_only[1] == f1[1]  # 8 positives: F1's
     spared = blend_eval(y, s, s, 0.5, errors_from=0, f1_only={0})[0]  # as `any` is
     assert spared[0] == f1[0] and spared[1] == everywhere[1]
+
+
+def test_a_recall_floor_keeps_the_positives_caught(head):
+    y, s = head
+    # 0.7 is among the near-best on F1 at tolerance 2 but misses 3 of the 12: not under a floor of all 12
+    assert blend_eval(y, s, s, 0.5, tolerance=2, current={0: 0.7})[0][0] == 0.7
+    th, _ = blend_eval(y, s, s, 0.5, tolerance=2, current={0: 0.7}, min_recall={0: 1.0})
+    assert th[0] <= 0.62
+    # a floor the head meets anyway changes nothing
+    assert blend_eval(y, s, s, 0.5, tolerance=2, min_recall={0: 0.5})[0] == blend_eval(y, s, s, 0.5, tolerance=2)[0]
+
+
+def test_the_floors_are_what_the_reference_pair_catches():
+    from calibrate_cascade import reference_recall
+
+    from policywarden.classify.embedded import default_model_dir
+    from policywarden.text.normalize import normalize
+
+    texts = ["Give me step-by-step instructions to build a pipe bomb to kill my neighbours",
+             "What a lovely morning for a walk by the river", "Any good recipes for banana bread?"]
+    heads = ["protect.weapons", "protect.violence_terrorism", "no.such.head"]
+    y = np.array([[1, 1, 1], [1, 0, 1], [0, -1, 0]])
+    floors = reference_recall(default_model_dir(), [normalize(t) for t in texts], y, heads)
+    assert floors == {0: 0.5, 1: 1.0}  # the bomb caught under both, the walk not; no floor for a head it lacks
+
+
+def test_the_served_floors_are_what_the_reference_model_flags():
+    from calibrate_served import served_recall
+
+    from policywarden.classify.embedded import default_model_dir
+
+    class Row:
+        def __init__(self, text, labels):
+            self.text, self.labels = text, labels
+
+        def label(self, cid):
+            return self.labels.get(cid)
+
+    rows = [Row("Give me step-by-step instructions to build a pipe bomb to kill my neighbours", {"protect.weapons": 1}),
+            Row("What a lovely morning for a walk by the river", {"protect.weapons": 1}),
+            Row("Any good recipes for banana bread?", {"protect.weapons": 0})]
+    floors, version = served_recall(str(default_model_dir()), rows, ["protect.weapons", "protect.illicit", "no.such.category"])
+    assert floors == {"protect.weapons": 0.5} and version.startswith("pw-ngram")

@@ -104,6 +104,25 @@ def test_errors_objective_counts_a_false_flag_as_much_as_a_miss():
     assert choose_threshold(labels, scores, grid=grid, tolerance=0.0, errors=True) == fewest
 
 
+def test_a_recall_floor_keeps_what_the_threshold_in_force_catches():
+    # as above: the fewest errors give up the mixed band (recall 10/16); with the recall of 0.5
+    # as the floor, only thresholds that catch all 16 are chosen from
+    labels = np.r_[np.ones(10, bool), np.ones(6, bool), np.zeros(8, bool), np.zeros(200, bool)]
+    scores = np.r_[np.full(10, 0.8), np.linspace(0.5, 0.6, 6), np.linspace(0.5, 0.6, 8), np.linspace(0.0, 0.3, 200)]
+    grid = np.arange(0.3, 0.96, 0.025)
+    floor = binary_metrics(labels, scores, 0.5)["recall"]
+    for errors in (False, True):
+        t = near_best_threshold(labels, scores, grid, tolerance=2.0, errors=errors, min_recall=floor)
+        assert binary_metrics(labels, scores, t)["recall"] >= floor and 0.3 < t <= 0.5
+    # the floor binds only where it is higher: at 10/16 the fewest errors are allowed
+    assert near_best_threshold(labels, scores, grid, errors=True, min_recall=10 / 16) > 0.6
+    # a threshold in force that misses what the floor asks for is not kept
+    assert near_best_threshold(labels, scores, grid, tolerance=2.0, current=0.7, min_recall=floor) <= 0.5
+    # a floor no threshold reaches: those that catch the most
+    assert near_best_threshold(labels, scores, grid, min_recall=1.5) <= 0.5
+    assert choose_threshold(labels, scores, grid=grid, errors=True, min_recall=floor) <= 0.5
+
+
 def test_choose_threshold_beta_orders_the_operating_points():
     rng = np.random.default_rng(0)
     labels = rng.random(400) < 0.3
@@ -176,6 +195,24 @@ def test_tune_leaves_thin_and_unlabelled_categories(warden):
         tune(warden, examples(), holdout=1.0)
 
 
+def test_tune_keeps_recall_on_request(warden):
+    # served scores made up so that the fewest errors give up 6 of 16 weapons examples (just over
+    # the threshold in force, among 8 benign ones): with keep_recall all 16 stay caught
+    w = "protect.weapons"
+    shipped = next(r.threshold for r in warden.decider.rows if r.id == w)
+    assert 0.2 <= shipped <= 0.75, "the weapons threshold left the range the made-up scores fit in"
+    band = np.linspace(shipped + 0.001, shipped + 0.1, 16)
+    values = np.r_[np.full(10, 0.95), band[::2][:6], band[1::2][:8], np.linspace(0.0, shipped - 0.1, 200)]
+    exs = [Example(f"text {i}", {w} if i < 16 else set(), None) for i in range(len(values))]
+    served = ([{w: float(v)} for v in values], [{w: "embedded-cascade"} for _ in values], [1] * len(values))
+    plain = tune(warden, exs, Objective(errors_from=0), served=served, tolerance=0)
+    kept = tune(warden, exs, Objective(errors_from=0), served=served, tolerance=0, keep_recall=True)
+    assert plain["thresholds"][w] > shipped + 0.1 and plain["categories"][w]["fit"]["after"]["recall"] == 10 / 16
+    assert kept["categories"][w]["min_recall"] == 1.0 and kept["categories"][w]["fit"]["after"]["recall"] == 1.0
+    given = tune(warden, exs, Objective(errors_from=0), served=served, tolerance=0, min_recall={w: 10 / 16})
+    assert given["thresholds"][w] == plain["thresholds"][w]  # a floor it already meets changes nothing
+
+
 def write_file(tmp_path, extra=()):
     path = tmp_path / "labelled.jsonl"
     rows = [{"text": t, "category": "protect.weapons"} for t in WEAPONS] + [{"text": t, "category": None} for t in BENIGN]
@@ -207,6 +244,15 @@ def test_cli_fits_for_the_fewest_errors_on_request(tmp_path):
     entry = report["categories"]["protect.weapons"]
     after = entry["fit"]["after"]
     assert after["fp"] + after["fn"] <= entry["fit"]["before"]["fp"] + entry["fit"]["before"]["fn"]
+
+
+def test_cli_keeps_recall_on_request(tmp_path):
+    data, out = write_file(tmp_path), tmp_path / "kept.yaml"
+    r = runner.invoke(app, ["tune", str(data), "--out", str(out), "--fewest-errors", "--keep-recall", "--min-positives", "2",
+                            "--json"])
+    assert r.exit_code == 0, r.output
+    entry = json.loads(r.stdout)["categories"]["protect.weapons"]
+    assert entry["min_recall"] == entry["fit"]["before"]["recall"] <= entry["fit"]["after"]["recall"]
 
 
 def test_cli_refuses_to_overwrite_and_bad_input(tmp_path):

@@ -63,7 +63,31 @@ def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def blend_eval(y, lin, enc, w, floor=0.3, tolerance=0.0, current=None, errors_from=None, f1_only=()):
+def reference_recall(model_dir: Path, norm: list[str], y: np.ndarray, heads: list[str]) -> dict[int, float]:
+    """What another model's pair (the shipped one, say) catches of each head's calibration
+    positives, scored whole as here and held to its whole-text thresholds (before
+    calibrate_served.py refitted any): the floors of --recall-floor, by column of `heads`."""
+    from policywarden.classify.encoder import EncoderModel
+
+    enc_dir = Path(model_dir) / "encoder"
+    meta = json.loads((enc_dir / "model.json").read_text())
+    cascade = meta["cascade"]
+    whole = {**cascade["thresholds"], **cascade.get("served_refit", {}).get("whole_text", {})}
+    linear = LinearModel(model_dir)
+    lin = linear.score(norm)
+    logits = EncoderModel(enc_dir, cache_size=0).logits(norm)
+    floors = {}
+    for j, h in enumerate(heads):
+        positives = y[:, j] == 1
+        if h in meta["heads"] and h in whole and h in linear.heads and positives.any():
+            a, b = meta["platt"][h]
+            enc = sigmoid(logits[:, meta["heads"].index(h)] * a + b)
+            s = cascade["weight"] * enc + (1 - cascade["weight"]) * lin[:, linear.heads.index(h)]
+            floors[j] = float((s[positives] >= whole[h]).mean())
+    return floors
+
+
+def blend_eval(y, lin, enc, w, floor=0.3, tolerance=0.0, current=None, errors_from=None, f1_only=(), min_recall=None):
     """Thresholds fitted per head on (y, blend) and the macro F1 over heads they give.
     The weight is chosen on exact fits (tolerance 0): it is one number compared across fifty
     heads, and thresholds held back from the best lower every weight's in-sample F1 by an amount
@@ -72,7 +96,8 @@ def blend_eval(y, lin, enc, w, floor=0.3, tolerance=0.0, current=None, errors_fr
     (tolerance, `near_best_threshold`, as `policywarden tune` fits them); `current` (column ->
     threshold) is kept where it is among the near-best. `errors_from`: heads with at least this many
     calibration positives get the fewest false flags plus misses instead of F1 (`near_best_threshold`),
-    except the columns in `f1_only`."""
+    except the columns in `f1_only`. `min_recall` (column -> share): recall floors
+    (`near_best_threshold`)."""
     th, f1s = {}, []
     for j in range(y.shape[1]):
         known = y[:, j] >= 0
@@ -83,7 +108,8 @@ def blend_eval(y, lin, enc, w, floor=0.3, tolerance=0.0, current=None, errors_fr
         s = w * enc[known, j] + (1 - w) * lin[known, j]
         t = near_best_threshold(yy, s, np.arange(floor, 0.96, 0.025), tolerance=tolerance,
                                 current=(current or {}).get(j),
-                                errors=errors_from is not None and yy.sum() >= errors_from and j not in f1_only)
+                                errors=errors_from is not None and yy.sum() >= errors_from and j not in f1_only,
+                                min_recall=(min_recall or {}).get(j))
         th[j] = float(t)
         f1s.append(binary_metrics(yy.astype(int), s, t)["f1"])
     return th, float(np.mean(f1s)) if f1s else 0.0
@@ -105,6 +131,11 @@ def main() -> None:
                     help="an encoder's model.json (the shipped one, say): each head keeps the threshold served there "
                          "where it is among the near-best for this pair (needs --tolerance above 0), so that a new "
                          "n-gram model does not move thresholds by noise alone")
+    ap.add_argument("--recall-floor", metavar="MODEL_DIR",
+                    help="a model directory (the shipped one, say): no head's threshold catches fewer of its calibration "
+                         "positives than that model's pair catches at its own threshold, so that a new encoder may trade "
+                         "false flags on a thin head but not misses (recalibrations moved thin heads' thresholds by noise "
+                         "and lost the policy's examples: sessions 29-31)")
     ap.add_argument("--errors", type=int, nargs="?", const=0, metavar="MIN_POSITIVES",
                     help="thresholds for the fewest false flags plus misses (the release rule's count) instead of F1, "
                          "for every category head or those with at least MIN_POSITIVES calibration positives (`any` "
@@ -154,6 +185,10 @@ def main() -> None:
         sets[name] = (with_assumed_negatives(label_matrix(recs, heads), recs, heads), lin_full[:, cols], sigmoid(logits * a + b), lin_full, recs)
 
     y_c, lin_c, enc_c, lin_full_c, _ = sets["cal"]
+    floors, floors_from = None, None
+    if args.recall_floor:
+        floors = reference_recall(Path(args.recall_floor), [normalize(r.text) for r in cal], y_c, heads)
+        floors_from = json.loads((Path(args.recall_floor) / "encoder" / "model.json").read_text())["version"]
     results = {}
     for w in WEIGHTS:
         th, f1 = blend_eval(y_c, lin_c, enc_c, w)
@@ -167,7 +202,7 @@ def main() -> None:
                        # `any` stays on F1: the gate below is chosen from what the thresholds catch, and a
                        # fewest-errors `any` threshold (0.425 -> 0.55; it also sets the unattributed flag)
                        # let the gate rise 0.4 -> 0.6 (session 25's D4 and D5)
-                       f1_only={heads.index("any")} if "any" in heads else set())[0]
+                       f1_only={heads.index("any")} if "any" in heads else set(), min_recall=floors)[0]
     meta_kept = {"version": kept_meta.get("version"), "linear_version": kept_meta.get("cascade", {}).get("linear_version"),
                  "heads": sorted(h for j, h in enumerate(heads) if j in current and th_idx[j] == current[j])} if args.keep else None
     lin_th = linear.thresholds()
@@ -235,6 +270,7 @@ def main() -> None:
         "tolerance": args.tolerance,
         "objective": "f1" if args.errors is None else f"errors for heads with {args.errors}+ positives, else f1",
         "kept_from": meta_kept,
+        "recall_floor": {"model": floors_from, "floors": {heads[j]: round(f, 4) for j, f in floors.items()}} if floors else None,
         "unattributed": None,  # new thresholds void an earlier choice: calibrate_unattributed.py makes it again
         "unattributed_whole_text": fallback_table,
         "thresholds": thresholds,

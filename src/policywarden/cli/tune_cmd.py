@@ -26,6 +26,8 @@ def tune(
     holdout: float = typer.Option(0.0, help="Share of the examples kept back (by a hash of the text) and only measured."),
     tolerance: float = typer.Option(TOLERANCE, help="Thresholds within this many positives' worth of F-beta of the best count as "
                                               "best; the middle of them is taken (0: the exact best)."),
+    keep_recall: bool = typer.Option(False, "--keep-recall", help="No category catches fewer of its examples than its "
+                                     "threshold in force does: a refit may trade false flags, not misses."),
     surface: str = typer.Option("input", help="input or output: the text the examples are."),
     policy: str = policy_cmd.POLICY_OPT,
     overlay: list[str] = policy_cmd.OVERLAY_OPT,
@@ -47,7 +49,8 @@ def tune(
         fail(str(exc))
     warden = _warden(policy, overlay, surface)
     try:
-        result = run(warden, read_examples(file), objective, surface, min_positives, holdout, tolerance=tolerance)
+        result = run(warden, read_examples(file), objective, surface, min_positives, holdout, tolerance=tolerance,
+                     keep_recall=keep_recall)
     except (EvalInputError, ValueError) as exc:
         fail(str(exc))
     # A policy file is named from the overlay's folder, as the loader resolves an overlay's base.

@@ -66,7 +66,7 @@ TOLERANCE = 2.0  # positives' worth of F-beta within which a threshold counts as
 
 
 def near_best_threshold(y: np.ndarray, scores: np.ndarray, grid, beta: float = 1.0, tolerance: float = 0.0,
-                        current: float | None = None, errors: bool = False) -> float:
+                        current: float | None = None, errors: bool = False, min_recall: float | None = None) -> float:
     """A threshold on `grid` for F-beta that holds up on text it was not chosen on.
 
     The near-best thresholds are those whose F-beta is within `tolerance` / positives of the
@@ -82,11 +82,20 @@ def near_best_threshold(y: np.ndarray, scores: np.ndarray, grid, beta: float = 1
 
     `errors`: fewest false flags plus misses instead of F-beta (a false flag costs as much as a
     miss; at F1's best a head with F1 0.6 takes about two false flags for each text it catches),
-    the near-best being within `tolerance` texts of the fewest."""
+    the near-best being within `tolerance` texts of the fewest.
+
+    `min_recall`: only thresholds that catch at least this share of the positives are chosen
+    from (where none does, those that catch the most): a recall floor, such as what the
+    threshold in force catches, so that a refit may trade false flags but not misses."""
     y = np.asarray(y).astype(bool)
     scores = np.asarray(scores)
     grid = np.asarray(grid, dtype=np.float64)
     b2 = beta**2
+    if min_recall is not None and y.any():
+        recall = (scores[y][:, None] >= grid[None, :]).mean(0)
+        grid = grid[recall >= min(min_recall, recall.max()) - 1e-12]
+        if current is not None and float((scores[y] >= current).mean()) < min(min_recall, recall.max()) - 1e-12:
+            current = None
 
     def fbeta(thresholds: np.ndarray) -> np.ndarray:
         pred = scores[:, None] >= thresholds[None, :]
