@@ -98,13 +98,15 @@ def test_merge_keeps_the_shipped_cascade_but_the_refitted_heads():
     from merge_cascade import merge
 
     shipped = {"version": "v1", "heads": ["a", "b", "c"],
-               "cascade": {"linear_sha256": "x", "weight": 0.5, "gate": 0.4, "thresholds": {"a": 0.5, "b": 0.45, "c": 0.9}}}
+               "cascade": {"linear_sha256": "x", "weight": 0.5, "gate": 0.4, "unattributed": 1.2,
+                           "thresholds": {"a": 0.5, "b": 0.45, "c": 0.9}}}
     calibrated = {"version": "v2", "heads": ["a", "b", "c"], "platt": {"a": [2.0, 0.1]},
                   "training": {"refit": {"heads": ["a"]}},
                   "cascade": {"linear_sha256": "x", "weight": 0.3, "gate": 0.5, "thresholds": {"a": 0.6, "b": 0.8, "c": 0.7}}}
     merged = merge(shipped, calibrated)
     assert merged["cascade"]["thresholds"] == {"a": 0.6, "b": 0.45, "c": 0.9}
     assert (merged["cascade"]["weight"], merged["cascade"]["gate"]) == (0.5, 0.4)
+    assert merged["cascade"]["unattributed"] is None  # made against the old thresholds: chosen again
     assert merged["version"] == "v2" and merged["platt"] == calibrated["platt"]
     assert shipped["cascade"]["thresholds"]["a"] == 0.5  # the inputs are left alone
     with pytest.raises(SystemExit):

@@ -8,7 +8,9 @@ short-window margin again. Those steps move thresholds the refit never touched (
 of them, sexual violence 0.45 -> 0.82 among them), so a candidate measured that way mixes two
 changes. The merged model.json has CALIBRATED's graph, Platt scaling and self-test, and
 SHIPPED's cascade whole, with the cascade thresholds of the refitted heads (its
-training.refit.heads) taken from CALIBRATED. Written over CALIBRATED unless --out is given.
+training.refit.heads) taken from CALIBRATED; SHIPPED's unattributed choice is voided, since it
+was made against the old thresholds (run calibrate_unattributed.py on the merged model next).
+Written over CALIBRATED unless --out is given.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ def merge(shipped: dict, calibrated: dict) -> dict:
     for h in heads:
         out["cascade"]["thresholds"][h] = calibrated["cascade"]["thresholds"][h]
     out["cascade"]["kept_from"] = {"version": shipped["version"], "refitted_heads": heads}
+    out["cascade"]["unattributed"] = None  # chosen against the old thresholds
     return out
 
 
@@ -46,6 +49,7 @@ def main() -> None:
     for h in merged["cascade"]["kept_from"]["refitted_heads"]:
         print(f"{h:32s} {shipped['cascade']['thresholds'][h]} -> {merged['cascade']['thresholds'][h]}")
     Path(args.out or args.calibrated).write_text(json.dumps(merged, indent=1, sort_keys=True) + "\n")
+    print("run training/calibrate_unattributed.py --model DIR on the merged model next")
 
 
 if __name__ == "__main__":
