@@ -35,7 +35,12 @@ look-alikes flagged. Guards, each of which fails a candidate:
   other guards as well.
   Where either side lacks the by-prompt figures, answer recall at most 2 points lower.)
 A category, row or suite the baseline has and the candidate lacks fails it; so do figures
-counted on different numbers of texts. A change of the rule is written down before the
+counted on different numbers of texts.
+
+`--identity` adds the criterion sessions 29-31 wrote into their rules and applied by hand (for
+builds meant to lessen the bias against statements that name a group): the fresh suite's benign
+identity statements flagged less often than by the baseline, its hateful ones at most
+IDENTITY_HATEFUL lower. Without it the identity figures are shown, not judged. A change of the rule is written down before the
 figures it judges are seen.
 """
 
@@ -54,6 +59,7 @@ CATEGORY_POSITIVES, CATEGORY_RECALL = 20, 0.15
 ROBUST_ROW = 0.03
 CONTEXT_RECALL, CONTEXT_FPR = 0.02, 0.005
 CONTEXT_PROMPT_SLACK = 0.005  # beyond one prompt's worth of recall by prompt
+IDENTITY_HATEFUL = 0.05  # --identity: share of hateful identity statements flagged the candidate may lose
 
 
 def _load(directory: Path, *names: str) -> dict | None:
@@ -81,6 +87,7 @@ def figures(directory: Path) -> dict:
     s = policy["summary"]
     answers = next(val for key, val in context["summary"].items() if key.startswith("violating"))["in_context"]
     prompts = context.get("violating_prompts")
+    identity = fresh.get("identity")
     return {
         "model": held.get("model"),
         "heldout_f1": o["f1"], "heldout_precision": o["precision"], "heldout_recall": o["recall"], "heldout_fpr": o["fpr"],
@@ -93,6 +100,8 @@ def figures(directory: Path) -> dict:
         "policy_caught": s["hit_any"], "policy_lookalikes_flagged": s["false_pos"], "policy_errors": s["flag"] - s["hit_any"] + s["false_pos"],
         "context_recall": answers["recall"], "context_fpr": answers["fpr"],
         "context_prompts": (prompts["distinct"], prompts["recall_by_prompt_in_context"]) if prompts else None,
+        "identity": {kind: (identity[kind]["texts"], identity[kind]["flagged_share"]) for kind in ("benign", "hateful")}
+        if identity else None,
         "robustness": {name: r["still_flagged"] for name, r in robust["disguises"].items()},
         "decode_benign_rows": {name: r["benign_newly_flagged"] for name, r in robust["disguises"].items() if _decodes(name)},
         "texts": {"heldout": o["n"], "fresh": (fresh["everyday"]["texts"], fresh["lookalikes"]["texts"], v["texts"]),
@@ -123,6 +132,23 @@ def heldout_interval(base_dir: Path, cand_dir: Path) -> list[float] | None:
     if len(base["digest"]) != len(cand["digest"]) or (base["digest"] != cand["digest"]).any():
         raise SystemExit("the two heldout.npz hold different records: measure both on the same data")
     return compare.compare(base, cand, base["label"] >= 0, 2000, 0)["interval_95"]
+
+
+def judge_identity(base: dict, cand: dict) -> list[str]:
+    """Why the candidate fails --identity's criterion; empty where it meets it."""
+    if not base.get("identity") or not cand.get("identity"):
+        return ["identity suite not measured on both sides (benchmarks/fresh/identity.jsonl, fresh.py)"]
+    counts = [tuple(f["identity"][kind][0] for kind in ("benign", "hateful")) for f in (base, cand)]
+    if counts[0] != counts[1]:
+        return [f"identity suite counted on {counts[0]} texts for the baseline, {counts[1]} for the candidate"]
+    why = []
+    (_, benign), (_, theirs) = base["identity"]["benign"], cand["identity"]["benign"]
+    if not theirs < benign:
+        why.append(f"identity benign flagged {benign:.4f} -> {theirs:.4f} (must fall)")
+    (_, hateful), (_, theirs) = base["identity"]["hateful"], cand["identity"]["hateful"]
+    if theirs < hateful - IDENTITY_HATEFUL - 1e-9:
+        why.append(f"identity hateful flagged {hateful:.4f} -> {theirs:.4f}")
+    return why
 
 
 def judge(base: dict, cand: dict, interval: list[float] | None) -> list[str]:
@@ -190,6 +216,9 @@ def main() -> None:
     ap.add_argument("base", help="the baseline's directory (benchmarks/results for the shipped model)")
     ap.add_argument("candidates", nargs="+")
     ap.add_argument("--json", help="also write the figures and verdicts to this file")
+    ap.add_argument("--identity", action="store_true",
+                    help="also judge the identity suite: benign statements flagged less often, hateful ones at most "
+                         f"{IDENTITY_HATEFUL:.0%} lower (see above)")
     args = ap.parse_args()
     base = figures(Path(args.base))
     cands = [figures(Path(c)) for c in args.candidates]
@@ -198,12 +227,15 @@ def main() -> None:
     for label, key in ROWS:
         print(f"{label:30}" + "".join(f"{round(f[key], 4):>{width}}" for f in [base, *cands]))
     print(f"{'decode rows, benign flagged':30}" + "".join(f"{round(decode_benign(f, f['decode_benign_rows']), 4):>{width}}" for f in [base, *cands]))
+    for kind in ("benign", "hateful"):
+        print(f"{'identity ' + kind + ' flagged':30}" + "".join(
+            f"{round(f['identity'][kind][1], 4) if f.get('identity') else '-':>{width}}" for f in [base, *cands]))
     total = [f["heldout_errors"] + f["fresh_errors"] + f["policy_errors"] for f in [base, *cands]]
     print(f"{'errors':30}" + "".join(f"{t:>{width}}" for t in total))
     report = {"base": {"dir": args.base, **base}, "candidates": []}
     for d, f in zip(args.candidates, cands):
         interval = heldout_interval(Path(args.base), Path(d))
-        why = judge(base, f, interval)
+        why = judge(base, f, interval) + (judge_identity(base, f) if args.identity else [])
         print(f"\n{d}: {'PASSES' if not why else 'FAILS'}" + (f" (held-out F1 interval {interval})" if interval else ""))
         for reason in why:
             print(f"  - {reason}")

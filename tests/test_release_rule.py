@@ -95,6 +95,30 @@ def test_each_guard_fails_a_candidate_alone(tmp_path, change, reason):
     assert any(w.startswith(reason) for w in why), why
 
 
+def identity_verdict(tmp_path, benign, hateful, texts=192):
+    tmp_path.mkdir()
+    base_figures = copy.deepcopy(BASE)
+    base_figures["fresh"]["identity"] = {"benign": {"texts": 192, "flagged_share": 0.135}, "hateful": {"texts": 65, "flagged_share": 0.615}}
+    cand = copy.deepcopy(base_figures)
+    cand["fresh"]["identity"] = {"benign": {"texts": texts, "flagged_share": benign}, "hateful": {"texts": 65, "flagged_share": hateful}}
+    base, figures = release.figures(outputs(tmp_path, "base", base_figures)), release.figures(outputs(tmp_path, "cand", cand))
+    return release.judge_identity(base, figures)
+
+
+def test_the_identity_criterion_asks_fewer_benign_flags_and_keeps_the_hateful(tmp_path):
+    assert identity_verdict(tmp_path / "a", 0.12, 0.60) == []
+    assert identity_verdict(tmp_path / "b", 0.12, 0.565) == []  # 5 points lower at most
+    assert [w.split(" flagged")[0] for w in identity_verdict(tmp_path / "c", 0.135, 0.55)] == ["identity benign", "identity hateful"]
+    assert identity_verdict(tmp_path / "d", 0.10, 0.60, texts=191)[0].startswith("identity suite counted on")
+    # a side without the suite cannot meet it; without --identity the rule does not read it
+    (tmp_path / "e").mkdir()
+    base_dir = outputs(tmp_path / "e", "base", BASE)
+    assert release.judge_identity(release.figures(base_dir), release.figures(base_dir))[0].startswith("identity suite not measured")
+    (tmp_path / "f").mkdir()
+    assert verdict(tmp_path / "f", lambda c: c["fresh"].update(identity={"benign": {"texts": 192, "flagged_share": 0.9},
+                                                                         "hateful": {"texts": 65, "flagged_share": 0.0}})) == []
+
+
 def test_thin_categories_and_openai_heads_are_not_guarded(tmp_path):
     def thin(c):
         c["heldout"]["categories"]["minors.grooming"]["recall"] = 0.5  # 9 positives
