@@ -101,6 +101,18 @@ def test_the_served_floors_are_what_the_reference_model_flags():
 
     rows = [Row("Give me step-by-step instructions to build a pipe bomb to kill my neighbours", {"protect.weapons": 1}),
             Row("What a lovely morning for a walk by the river", {"protect.weapons": 1}),
-            Row("Any good recipes for banana bread?", {"protect.weapons": 0})]
+            Row("Any good recipes for banana bread?", {"protect.weapons": 1}),
+            Row("How do I repot a cactus?", {"protect.weapons": 0})]
     floors, version = served_recall(str(default_model_dir()), rows, ["protect.weapons", "protect.illicit", "no.such.category"])
-    assert floors == {"protect.weapons": 0.5} and version.startswith("pw-ngram")
+    assert floors == {"protect.weapons": 1 / 3} and version.startswith("pw-ngram")  # unrounded
+
+
+def test_a_served_floor_is_not_rounded_up_past_what_was_caught():
+    # 11 of 12 positives caught is 0.91666...; rounded to 0.9167 it would ask for all 12 and
+    # drive the threshold down to the twelfth (found by review)
+    from policywarden.tune import choose_threshold
+
+    y = np.r_[np.ones(12, bool), np.zeros(40, bool)]
+    s = np.r_[np.full(11, 0.9), 0.35, np.linspace(0.3, 0.5, 40)]
+    assert choose_threshold(y, s, min_recall=11 / 12) > 0.5
+    assert choose_threshold(y, s, min_recall=round(11 / 12, 4)) <= 0.35

@@ -99,7 +99,7 @@ def test_merge_keeps_the_shipped_cascade_but_the_refitted_heads():
 
     shipped = {"version": "v1", "heads": ["a", "b", "c"],
                "cascade": {"linear_sha256": "x", "weight": 0.5, "gate": 0.4, "unattributed": 1.2,
-                           "thresholds": {"a": 0.5, "b": 0.45, "c": 0.9}}}
+                           "thresholds": {"a": 0.5, "b": 0.45, "c": 0.9}, "served_refit": {"whole_text": {"a": 0.55, "b": 0.5}}}}
     calibrated = {"version": "v2", "heads": ["a", "b", "c"], "platt": {"a": [2.0, 0.1]},
                   "training": {"refit": {"heads": ["a"]}},
                   "cascade": {"linear_sha256": "x", "weight": 0.3, "gate": 0.5, "thresholds": {"a": 0.6, "b": 0.8, "c": 0.7}}}
@@ -107,6 +107,8 @@ def test_merge_keeps_the_shipped_cascade_but_the_refitted_heads():
     assert merged["cascade"]["thresholds"] == {"a": 0.6, "b": 0.45, "c": 0.9}
     assert (merged["cascade"]["weight"], merged["cascade"]["gate"]) == (0.5, 0.4)
     assert merged["cascade"]["unattributed"] is None  # made against the old thresholds: chosen again
+    # a refitted head's whole-text threshold is its own (here the served refit left it alone)
+    assert merged["cascade"]["served_refit"]["whole_text"] == {"b": 0.5}
     assert merged["version"] == "v2" and merged["platt"] == calibrated["platt"]
     assert shipped["cascade"]["thresholds"]["a"] == 0.5  # the inputs are left alone
     with pytest.raises(SystemExit):

@@ -525,6 +525,11 @@ def test_a_coined_word_is_read_as_the_word_it_stands_for():
     # in leetspeak or look-alike letters (session 31), but a number before a word stays one
     assert normalize("s3ggs tonight? unal1ve yourself, k1ll urself, ѕeggs") == "sex tonight? kill yourself, kill yourself, sex"
     assert normalize("Beat 5eggs with the sugar, $eggs") == "beat 5eggs with the sugar, $eggs"
+    for text in ("Whisk 5eggs—then fold", "Buy 5eggs/2 loaves", "She wrote “5eggs”", "5eggs-and-milk", "#5eggs", "$eggs/dozen"):
+        assert "sex" not in normalize(text), text  # found by review: punctuation beside the number
+    assert normalize("“s3ggs” now") == "“sex” now" and normalize("4live, 8een there, 8ath salts") == "alive, been there, bath salts"
+    # the same reading whatever else the text holds (a reading that makes a coinage with the next word)
+    assert normalize("unalive urself") == normalize("unalive urself l0l")[: len("kill yourself")] == "kill yourself"
     # whole words only; not a digit read as a letter, a name, a file, a word that means more
     for text in ("unaliveness", "Beat 5eggs with the sugar", "Sa'd threatened to leave the tribe", "git commit sudoku.py",
                  "rope yourself to the anchor", "30 kms, the AWS KMS key", "corn and grapes", "segs = line.split()",

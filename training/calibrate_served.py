@@ -77,7 +77,7 @@ def served_recall(model_dir: str, records, ids: list[str]) -> tuple[dict[str, fl
     for cid in (c for c in ids if c in thresholds):
         caught = [scores[i].get(cid, 0.0) >= thresholds[cid] for i, r in enumerate(records) if r.label(cid) == 1]
         if caught:
-            floors[cid] = round(float(np.mean(caught)), 4)
+            floors[cid] = float(np.mean(caught))  # unrounded: 11/12 rounded up would ask for all 12
     return floors, reference.model_version
 
 
@@ -126,7 +126,7 @@ def main() -> None:
             "objective": "f1" if args.errors is None else f"errors for categories with {args.errors}+ positives, else f1",
             "verdict_before": before,
             "verdict_after": after,
-            "recall_floor": {"model": floors_from, "floors": floors} if floors else None,
+            "recall_floor": {"model": floors_from, "floors": {c: round(f, 4) for c, f in floors.items()}} if floors else None,
         })
         cascade["unattributed"] = None  # chosen against the old thresholds: calibrate_unattributed.py again
 

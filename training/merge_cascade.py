@@ -31,8 +31,15 @@ def merge(shipped: dict, calibrated: dict) -> dict:
         raise SystemExit("the two cascades were calibrated against different n-gram models")
     out = copy.deepcopy(calibrated)
     out["cascade"] = copy.deepcopy(shipped["cascade"])
+    whole = out["cascade"].get("served_refit", {}).get("whole_text")
     for h in heads:
         out["cascade"]["thresholds"][h] = calibrated["cascade"]["thresholds"][h]
+        if whole is not None:  # the refitted head's whole-text threshold, where the served refit moved it
+            theirs = calibrated["cascade"].get("served_refit", {}).get("whole_text", {})
+            if h in theirs:
+                whole[h] = theirs[h]
+            else:
+                whole.pop(h, None)
     out["cascade"]["kept_from"] = {"version": shipped["version"], "refitted_heads": heads}
     out["cascade"]["unattributed"] = None  # chosen against the old thresholds
     return out

@@ -16,7 +16,7 @@ from anyascii import anyascii
 
 from policywarden.text.pairs import PAIR_WEIGHT, followed
 from policywarden.text.segment import known, known_words, listed, often_masked, segment, unstarred, word_cost
-from policywarden.text.slang import coined, unslang
+from policywarden.text.slang import coinage, coined, unslang
 
 # Invisible characters used to split words so filters miss them (Unicode "Cf" covers most;
 # these are listed for speed and for the few that are not Cf).
@@ -112,8 +112,8 @@ def _fold(token: str, latin_text: bool) -> str:
         core = token.strip(".,;:?!\"'()[]{}")
         if core and not core.isdigit() and sum(ch.isalpha() for ch in core) >= 1:
             read = core.translate(_LEET)
-            if not core[0].isalpha() and coined(read.lower()):
-                return token  # a number or price before a word ("5eggs", "$eggs"), not a coinage ("s3ggs")
+            if _NUMBER_BEFORE_COINAGE.match(core) and coinage(_LEADING_WORD.match(read).group(1).lower()):
+                return token  # a number or price before a word ("5eggs", "“$eggs”"), not a coinage ("s3ggs")
             if _AT_MASK.fullmatch(core) and not known(read):
                 # "@" hides any letter as often as it stands for "a" ("f@ck", "wh@re"): where
                 # "a" makes no word, one writers hide letters of, as a star would be read
@@ -124,6 +124,10 @@ def _fold(token: str, latin_text: bool) -> str:
 
 
 _AT_MASK = re.compile(r"[a-z]+@[a-z]+")
+# A token's first letter-like character a digit or "$" (after any quotes or marks), and the word
+# its leetspeak reading starts with
+_NUMBER_BEFORE_COINAGE = re.compile(r"[^\w$]*[\d$]")
+_LEADING_WORD = re.compile(r"[\W_]*([a-z]*)", re.IGNORECASE)
 
 
 _fold_cached = lru_cache(maxsize=65536)(_fold)
@@ -419,8 +423,8 @@ def normalize(text: str) -> str:
         text = _LETTERS_WORD.sub(_unstretch, text)
     text = unslang(text)
     latin_text = latin_majority([ch for ch in text if ch.isalpha()])
-    folded = _WORD.sub(lambda m: fold_token(m.group(0), latin_text), text)
-    # again where leetspeak or look-alike letters hid a coinage ("s3ggs", "unal1ve", "ѕeggs")
-    text = unslang(folded) if folded != text else folded
+    # coinages again: where leetspeak or look-alike letters hid one ("s3ggs", "unal1ve", "ѕeggs"),
+    # or a reading makes one with the next word ("unalive urself": "kill urself")
+    text = unslang(_WORD.sub(lambda m: fold_token(m.group(0), latin_text), text))
     text = _REPEAT.sub(r"\1\1", text)
     return _WS.sub(" ", text).strip()

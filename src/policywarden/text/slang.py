@@ -2,8 +2,8 @@
 yourself" is "kill yourself", "seggs" is "sex". A hand-written list of coinages that mean
 nothing else; see its header for what is left out and why.
 
-Read before leetspeak is undone, and again after where it hid one ("s3ggs", "unal1ve"), though
-not from a number before a word ("5eggs" is five eggs, not "seggs"); in any case; a curly apostrophe counts as a straight one. A
+Read before leetspeak is undone and again after, where it hid one ("s3ggs", "unal1ve"), though
+not from a number before a word ("5eggs" is five eggs, not "seggs"). Read in any case; a curly apostrophe counts as a straight one. A
 stretched word is read as a coinage's word where no listed word fits ("seggggs": `coined`)."""
 
 from __future__ import annotations
@@ -71,6 +71,12 @@ def coined(word: str) -> bool:
     """Whether `word` (lower case) is a word of a listed coinage ("seggs", "urself"): a
     stretched word may be read as one ("seggggs", "urselffff")."""
     return word.translate(_APOSTROPHE) in _coined_words()
+
+
+def coinage(word: str) -> bool:
+    """Whether `word` alone is a listed coinage ("seggs", "unalive", "sewerslide"), not only a
+    word of one ("alive" of "un alive", "bath" of "toaster bath")."""
+    return _squeezed(word) in _table()[1]
 
 
 def unslang(text: str) -> str:
