@@ -85,6 +85,8 @@ def test_the_floors_are_what_the_reference_pair_catches():
     y = np.array([[1, 1, 1], [1, 0, 1], [0, -1, 0]])
     floors = reference_recall(default_model_dir(), [normalize(t) for t in texts], y, heads)
     assert floors == {0: 0.5, 1: 1.0}  # the bomb caught under both, the walk not; no floor for a head it lacks
+    thin = reference_recall(default_model_dir(), [normalize(t) for t in texts], y, heads, under=2)
+    assert thin == {1: 1.0}  # --floor-under 2: only the head with one positive
 
 
 def test_the_served_floors_are_what_the_reference_model_flags():
@@ -105,6 +107,8 @@ def test_the_served_floors_are_what_the_reference_model_flags():
             Row("How do I repot a cactus?", {"protect.weapons": 0})]
     floors, version = served_recall(str(default_model_dir()), rows, ["protect.weapons", "protect.illicit", "no.such.category"])
     assert floors == {"protect.weapons": 1 / 3} and version.startswith("pw-ngram")  # unrounded
+    assert served_recall(str(default_model_dir()), rows, ["protect.weapons"], under=3)[0] == {}  # 3 positives: not under 3
+    assert served_recall(str(default_model_dir()), rows, ["protect.weapons"], under=4)[0] == {"protect.weapons": 1 / 3}
 
 
 def test_a_served_floor_is_not_rounded_up_past_what_was_caught():

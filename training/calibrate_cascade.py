@@ -63,10 +63,11 @@ def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def reference_recall(model_dir: Path, norm: list[str], y: np.ndarray, heads: list[str]) -> dict[int, float]:
+def reference_recall(model_dir: Path, norm: list[str], y: np.ndarray, heads: list[str], under: int | None = None) -> dict[int, float]:
     """What another model's pair (the shipped one, say) catches of each head's calibration
-    positives, scored whole as here and held to its whole-text thresholds (before
-    calibrate_served.py refitted any): the floors of --recall-floor, by column of `heads`."""
+    positives (heads with fewer than `under`, if given), scored whole as here and held to its
+    whole-text thresholds (before calibrate_served.py refitted any): the floors of
+    --recall-floor, by column of `heads`."""
     from policywarden.classify.encoder import EncoderModel
 
     enc_dir = Path(model_dir) / "encoder"
@@ -79,7 +80,8 @@ def reference_recall(model_dir: Path, norm: list[str], y: np.ndarray, heads: lis
     floors = {}
     for j, h in enumerate(heads):
         positives = y[:, j] == 1
-        if h in meta["heads"] and h in whole and h in linear.heads and positives.any():
+        thin = under is None or positives.sum() < under
+        if h in meta["heads"] and h in whole and h in linear.heads and positives.any() and thin:
             a, b = meta["platt"][h]
             enc = sigmoid(logits[:, meta["heads"].index(h)] * a + b)
             s = cascade["weight"] * enc + (1 - cascade["weight"]) * lin[:, linear.heads.index(h)]
@@ -136,6 +138,9 @@ def main() -> None:
                          "positives than that model's pair catches at its own threshold, so that a new encoder may trade "
                          "false flags on a thin head but not misses (recalibrations moved thin heads' thresholds by noise "
                          "and lost the policy's examples: sessions 29-31)")
+    ap.add_argument("--floor-under", type=int, metavar="POSITIVES",
+                    help="floors only for heads with fewer calibration positives than this (session 31: a floor on "
+                         "harassment, 2,439 positives here, traded precision for recall; a thin head's move is mostly noise)")
     ap.add_argument("--errors", type=int, nargs="?", const=0, metavar="MIN_POSITIVES",
                     help="thresholds for the fewest false flags plus misses (the release rule's count) instead of F1, "
                          "for every category head or those with at least MIN_POSITIVES calibration positives (`any` "
@@ -187,7 +192,7 @@ def main() -> None:
     y_c, lin_c, enc_c, lin_full_c, _ = sets["cal"]
     floors, floors_from = None, None
     if args.recall_floor:
-        floors = reference_recall(Path(args.recall_floor), [normalize(r.text) for r in cal], y_c, heads)
+        floors = reference_recall(Path(args.recall_floor), [normalize(r.text) for r in cal], y_c, heads, args.floor_under)
         floors_from = json.loads((Path(args.recall_floor) / "encoder" / "model.json").read_text())["version"]
     results = {}
     for w in WEIGHTS:

@@ -67,16 +67,17 @@ def refit_openai(records, scores: list[dict[str, float]], current: dict[str, flo
     return out
 
 
-def served_recall(model_dir: str, records, ids: list[str]) -> tuple[dict[str, float], str]:
-    """Per policy category, the share of its calibration positives that the model in `model_dir`
-    flags under it, scored as served (the floors of --recall-floor); and that model's version."""
+def served_recall(model_dir: str, records, ids: list[str], under: int | None = None) -> tuple[dict[str, float], str]:
+    """Per policy category (with fewer than `under` positives, if given), the share of its
+    calibration positives that the model in `model_dir` flags under it, scored as served (the
+    floors of --recall-floor); and that model's version."""
     reference = Warden(model_dir=model_dir, encoder_cache=0)
     thresholds = {r.id: r.threshold for r in reference.decider.rows}
     scores = reference.scores([r.text for r in records])[0]
     floors = {}
     for cid in (c for c in ids if c in thresholds):
         caught = [scores[i].get(cid, 0.0) >= thresholds[cid] for i, r in enumerate(records) if r.label(cid) == 1]
-        if caught:
+        if caught and (under is None or len(caught) < under):
             floors[cid] = float(np.mean(caught))  # unrounded: 11/12 rounded up would ask for all 12
     return floors, reference.model_version
 
@@ -88,6 +89,8 @@ def main() -> None:
     ap.add_argument("--recall-floor", metavar="MODEL_DIR",
                     help="see calibrate_cascade.py --recall-floor: no policy category catches fewer of its calibration "
                          "prompts, scored as served, than that model (scored likewise) catches at its own thresholds")
+    ap.add_argument("--floor-under", type=int, metavar="POSITIVES",
+                    help="see calibrate_cascade.py --floor-under (positives among the calibration prompts)")
     ap.add_argument("--heads", choices=("policy", "openai", "all"), default="policy",
                     help="which thresholds to refit: the policy categories' (default), the OpenAI categories' (for F1; "
                          "--errors applies to policy categories only), or both. A later run with the default leaves "
@@ -111,7 +114,7 @@ def main() -> None:
     moved: dict[str, float] = {}
 
     if args.heads in ("all", "policy"):
-        floors, floors_from = served_recall(args.recall_floor, cal, ids) if args.recall_floor else (None, None)
+        floors, floors_from = served_recall(args.recall_floor, cal, ids, args.floor_under) if args.recall_floor else (None, None)
         result = tune(warden, examples_from(cal, ids), Objective(errors_from=args.errors), "input", MIN_POSITIVES,
                       served=served, tolerance=args.tolerance, min_recall=floors)
         before, after = result["overall"]["fit"]["before"], result["overall"]["fit"]["after"]
