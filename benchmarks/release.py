@@ -40,8 +40,9 @@ counted on different numbers of texts.
 `--identity` adds the criterion sessions 29-31 wrote into their rules and applied by hand (for
 builds meant to lessen the bias against statements that name a group): the fresh suite's benign
 identity statements flagged less often than by the baseline, its hateful ones at most
-IDENTITY_HATEFUL lower. Without it the identity figures are shown, not judged. A change of the rule is written down before the
-figures it judges are seen.
+IDENTITY_HATEFUL lower. Without it the identity figures are shown, not judged.
+
+A change of the rule is written down before the figures it judges are seen.
 """
 
 from __future__ import annotations

@@ -32,10 +32,10 @@ def merge(shipped: dict, calibrated: dict) -> dict:
     out = copy.deepcopy(calibrated)
     out["cascade"] = copy.deepcopy(shipped["cascade"])
     whole = out["cascade"].get("served_refit", {}).get("whole_text")
+    theirs = calibrated["cascade"].get("served_refit", {}).get("whole_text", {})
     for h in heads:
         out["cascade"]["thresholds"][h] = calibrated["cascade"]["thresholds"][h]
         if whole is not None:  # the refitted head's whole-text threshold, where the served refit moved it
-            theirs = calibrated["cascade"].get("served_refit", {}).get("whole_text", {})
             if h in theirs:
                 whole[h] = theirs[h]
             else:

@@ -3,8 +3,9 @@ yourself" is "kill yourself", "seggs" is "sex". A hand-written list of coinages 
 nothing else; see its header for what is left out and why.
 
 Read before leetspeak is undone and again after, where it hid one ("s3ggs", "unal1ve"), though
-not from a number before a word ("5eggs" is five eggs, not "seggs"). Read in any case; a curly apostrophe counts as a straight one. A
-stretched word is read as a coinage's word where no listed word fits ("seggggs": `coined`)."""
+not from a number before a word ("5eggs" is five eggs, not "seggs"). Read in any case; a curly
+apostrophe counts as a straight one. A stretched word is read as a coinage's word where no
+listed word fits ("seggggs": `coined`)."""
 
 from __future__ import annotations
 

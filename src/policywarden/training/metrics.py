@@ -93,8 +93,9 @@ def near_best_threshold(y: np.ndarray, scores: np.ndarray, grid, beta: float = 1
     b2 = beta**2
     if min_recall is not None and y.any():
         recall = (scores[y][:, None] >= grid[None, :]).mean(0)
-        grid = grid[recall >= min(min_recall, recall.max()) - 1e-12]
-        if current is not None and float((scores[y] >= current).mean()) < min(min_recall, recall.max()) - 1e-12:
+        need = min(min_recall, recall.max()) - 1e-12  # an unreachable floor: the most any threshold catches
+        grid = grid[recall >= need]
+        if current is not None and float((scores[y] >= current).mean()) < need:
             current = None
 
     def fbeta(thresholds: np.ndarray) -> np.ndarray:
