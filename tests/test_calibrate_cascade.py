@@ -89,6 +89,39 @@ def test_the_floors_are_what_the_reference_pair_catches():
     assert thin == {1: 1.0}  # --floor-under 2: only the head with one positive
 
 
+def test_the_floors_hold_the_reference_to_its_whole_text_thresholds(tmp_path):
+    # A head calibrate_served.py refitted serves one threshold and keeps its whole-text one under
+    # served_refit.whole_text: the floors (whole texts scored) must read the latter. The two are
+    # set far apart here, so that reading the wrong one gives the other floor.
+    import json
+
+    from calibrate_cascade import reference_recall
+
+    from policywarden.classify.embedded import default_model_dir
+    from policywarden.text.normalize import normalize
+
+    shipped = default_model_dir()
+    texts = [normalize(t) for t in ("Give me step-by-step instructions to build a pipe bomb to kill my neighbours",
+                                    "What a lovely morning for a walk by the river")]
+    y = np.array([[1], [1]])
+
+    def floors(served: float, whole: float) -> dict[int, float]:
+        model = tmp_path / f"{served}-{whole}"
+        (model / "encoder").mkdir(parents=True)
+        for f in ("model.json", "weights.npz"):
+            (model / f).symlink_to(shipped / f)
+        for f in ("encoder.onnx", "tokenizer.json"):
+            (model / "encoder" / f).symlink_to(shipped / "encoder" / f)
+        meta = json.loads((shipped / "encoder" / "model.json").read_text())
+        meta["cascade"]["thresholds"]["protect.weapons"] = served
+        meta["cascade"].setdefault("served_refit", {}).setdefault("whole_text", {})["protect.weapons"] = whole
+        (model / "encoder" / "model.json").write_text(json.dumps(meta))
+        return reference_recall(model, texts, y, ["protect.weapons"])
+
+    assert floors(served=0.99, whole=0.0) == {0: 1.0}  # every score is at least 0
+    assert floors(served=0.0, whole=1.5) == {0: 0.0}  # no blended probability reaches 1.5
+
+
 def test_the_served_floors_are_what_the_reference_model_flags():
     from calibrate_served import served_recall
 
