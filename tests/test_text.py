@@ -510,7 +510,8 @@ def test_a_stretched_letter_is_read_as_the_word():
     # listed words first ("yes", not "yess" as "yes" and "s"), else the inflection writers mask
     assert normalize("yesss immigrantsss nigggers") == "yes immigrants niggers"
     # a long run before a digit is read once, not split every way (it took minutes so)
-    assert normalize("a" * 3000 + "1 " + "aaab" * 2000 + "1") == "aai " + "aab" * 2000 + "i"
+    # (the first is read as "ai" since session 32: a stretched word is read again once leetspeak is folded)
+    assert normalize("a" * 3000 + "1 " + "aaab" * 2000 + "1") == "ai " + "aab" * 2000 + "i"
 
 
 def test_a_coined_word_is_read_as_the_word_it_stands_for():
@@ -528,6 +529,13 @@ def test_a_coined_word_is_read_as_the_word_it_stands_for():
     for text in ("Whisk 5eggs—then fold", "Buy 5eggs/2 loaves", "She wrote “5eggs”", "5eggs-and-milk", "#5eggs", "$eggs/dozen"):
         assert "sex" not in normalize(text), text  # found by review: punctuation beside the number
     assert normalize("“s3ggs” now") == "“sex” now" and normalize("4live, 8een there, 8ath salts") == "alive, been there, bath salts"
+    # stretched as well (session 32): runs read once folded; a doubled letter only into a coinage
+    assert normalize("s33ggggs, unal1iiive urself, k1iiill yourself, ѕeeeggs, sh1iiit") == "sex, kill yourself, kill yourself, sex, shit"
+    assert normalize("unal1ve urself") == "kill yourself"  # a coinage the folded one makes with the next word
+    assert normalize("n00b w00t g00d c00l") == "noob woot good cool"
+    assert "sex" not in normalize("5eeggs, 5eeeggs")  # a number before it, as "5eggs"
+    # digits in a row are a number, not a stretched letter
+    assert normalize("top-100 list, randomblob(1000000000/2), lol111") == "top-ioo list, randomblob(ioo/2), lolii"
     # the same reading whatever else the text holds (a reading that makes a coinage with the next word)
     assert normalize("unalive urself") == normalize("unalive urself l0l")[: len("kill yourself")] == "kill yourself"
     # whole words only; not a digit read as a letter, a name, a file, a word that means more

@@ -86,6 +86,43 @@ def _unstretch(m: re.Match[str]) -> str:
     return min(readings)[3] if readings else word
 
 
+# A stretched word that leetspeak or look-alike letters hid ("k1iiill", "s33ggggs", "ѕeeeggs")
+# is read once they are folded: its runs of three or more as `_unstretch` reads them, then, where
+# that finds no word, every run of two or more as two or one, but only into a coinage ("seggs":
+# "33" is a stretched "e" there); a listed word from a doubled letter ("n00b" -> "nob") is not
+# read, since leetspeak writes double letters as often as it stretches them.
+_DOUBLE_RUN = re.compile(r"([^\W\d_])\1+")
+
+
+def _unstretch_folded(m: re.Match[str]) -> str:
+    word = m.group(0)
+    if listed(word):
+        return word
+    read = _unstretch(m)
+    if read != word:
+        return read
+    pieces = _DOUBLE_RUN.split(word)
+    letters = pieces[1::2]
+    if not letters or len(letters) > _MAX_RUNS:
+        return word
+    for counts in itertools.product((2, 1), repeat=len(letters)):
+        read = pieces[0] + "".join(c * n + p for c, n, p in zip(letters, counts, pieces[2::2]))
+        if coinage(read):
+            return read
+    return word
+
+
+def _fold_word(token: str, latin_text: bool) -> str:
+    """`token` with leetspeak and look-alike letters folded (`fold_token`) and, where that
+    changed it and a letter was stretched in it, its stretched words read (`_unstretch_folded`)."""
+    folded = fold_token(token, latin_text)
+    # Only where letters were stretched as written: digits in a row are a number ("1000", "lol111"),
+    # and not after a number ("5eeeggs" is eggs, as "5eggs" is: `_fold`).
+    if folded != token and _LETTER_RUN.search(token) and not _NUMBER_BEFORE_COINAGE.match(token):
+        return _LETTERS_WORD.sub(_unstretch_folded, folded)
+    return folded
+
+
 def strip_marks(text: str) -> str:
     # Drops accents and stacked combining marks ("Zalgo" text).
     decomposed = unicodedata.normalize("NFKD", text)
@@ -423,8 +460,11 @@ def normalize(text: str) -> str:
         text = _LETTERS_WORD.sub(_unstretch, text)
     text = unslang(text)
     latin_text = latin_majority([ch for ch in text if ch.isalpha()])
-    # coinages again: where leetspeak or look-alike letters hid one ("s3ggs", "unal1ve", "ѕeggs"),
-    # or a reading makes one with the next word ("unalive urself": "kill urself")
-    text = unslang(_WORD.sub(lambda m: fold_token(m.group(0), latin_text), text))
+    # coinages again: where leetspeak or look-alike letters hid one ("s3ggs", "unal1ve", "ѕeggs",
+    # stretched: "s33ggggs"), or a reading makes one with the next word ("unalive urself": "kill urself")
+    folded = _WORD.sub(lambda m: _fold_word(m.group(0), latin_text), text)
+    text = unslang(folded)
+    if text != folded:  # and once more where that reading makes one ("unal1ve urself": "kill urself")
+        text = unslang(text)
     text = _REPEAT.sub(r"\1\1", text)
     return _WS.sub(" ", text).strip()
