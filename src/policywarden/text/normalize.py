@@ -90,15 +90,20 @@ def _unstretch(m: re.Match[str]) -> str:
 # is read once they are folded: its runs of three or more as `_unstretch` reads them, then, where
 # that finds no word, every run of two or more as two or one, but only into a coinage ("seggs":
 # "33" is a stretched "e" there); a listed word from a doubled letter ("n00b" -> "nob") is not
-# read, since leetspeak writes double letters as often as it stretches them.
+# read, since leetspeak writes double letters as often as it stretches them. Only a word of
+# letters and digits alone (no "5eggs" after a comma or a colon, no path or link), with a letter
+# stretched as written, no digit first ("5eeeggs" is eggs, as "5eggs" is: `_fold`) and none
+# last: digits after a word are emphasis ("loool1", "lolll111", "yesss!!!11"), and read as
+# letters they made "loli" of "loool1".
 _DOUBLE_RUN = re.compile(r"([^\W\d_])\1+")
+_EDGE = ".,;:?!\"'()[]{}"  # punctuation a token may carry at its ends
+_HIDDEN_STRETCH = re.compile(r"(?=.*([^\W\d_])\1\1)[^\W\d_][^\W_]*[^\W\d_]")
 
 
-def _unstretch_folded(m: re.Match[str]) -> str:
-    word = m.group(0)
+def _unstretch_folded(word: str) -> str:
     if listed(word):
         return word
-    read = _unstretch(m)
+    read = _unstretch(_LETTERS_WORD.fullmatch(word))
     if read != word:
         return read
     pieces = _DOUBLE_RUN.split(word)
@@ -112,15 +117,17 @@ def _unstretch_folded(m: re.Match[str]) -> str:
     return word
 
 
+@lru_cache(maxsize=65536)  # short tokens only, as `fold_token`'s
 def _fold_word(token: str, latin_text: bool) -> str:
-    """`token` with leetspeak and look-alike letters folded (`fold_token`) and, where that
-    changed it and a letter was stretched in it, its stretched words read (`_unstretch_folded`)."""
+    """`token` (40 characters at most) with leetspeak and look-alike letters folded
+    (`fold_token`) and, where that changed a word with a letter stretched in it, that word read
+    (`_unstretch_folded`)."""
     folded = fold_token(token, latin_text)
-    # Only where letters were stretched as written: digits in a row are a number ("1000", "lol111"),
-    # and not after a number ("5eeeggs" is eggs, as "5eggs" is: `_fold`).
-    if folded != token and _LETTER_RUN.search(token) and not _NUMBER_BEFORE_COINAGE.match(token):
-        return _LETTERS_WORD.sub(_unstretch_folded, folded)
-    return folded
+    if folded == token or not _HIDDEN_STRETCH.fullmatch(core := token.strip(_EDGE)):
+        return folded
+    read = folded.strip(_EDGE)
+    at = folded.find(read)
+    return folded[:at] + _unstretch_folded(read) + folded[at + len(read) :] if read.isalpha() and core else folded
 
 
 def strip_marks(text: str) -> str:
@@ -146,7 +153,7 @@ def _fold(token: str, latin_text: bool) -> str:
         if non_latin and (has_latin or (latin_text and all(_is_confusable(ch) for ch in non_latin))):
             token = anyascii(token.translate(_HOMOGLYPHS)).lower()
     if any(ch in _LEET_CHARS for ch in token) and any(ch.isalpha() for ch in token) and not _ADDRESS.search(token):
-        core = token.strip(".,;:?!\"'()[]{}")
+        core = token.strip(_EDGE)
         if core and not core.isdigit() and sum(ch.isalpha() for ch in core) >= 1:
             read = core.translate(_LEET)
             if _NUMBER_BEFORE_COINAGE.match(core) and coinage(_LEADING_WORD.match(read).group(1).lower()):
@@ -462,7 +469,7 @@ def normalize(text: str) -> str:
     latin_text = latin_majority([ch for ch in text if ch.isalpha()])
     # coinages again: where leetspeak or look-alike letters hid one ("s3ggs", "unal1ve", "ѕeggs",
     # stretched: "s33ggggs"), or a reading makes one with the next word ("unalive urself": "kill urself")
-    folded = _WORD.sub(lambda m: _fold_word(m.group(0), latin_text), text)
+    folded = _WORD.sub(lambda m: _fold_word(w, latin_text) if len(w := m.group(0)) <= 40 else fold_token(w, latin_text), text)
     text = unslang(folded)
     if text != folded:  # and once more where that reading makes one ("unal1ve urself": "kill urself")
         text = unslang(text)
