@@ -525,7 +525,8 @@ def test_a_coined_word_is_read_as_the_word_it_stands_for():
     # in leetspeak or look-alike letters (session 31), but a number before a word stays one
     assert normalize("s3ggs tonight? unal1ve yourself, k1ll urself, ѕeggs") == "sex tonight? kill yourself, kill yourself, sex"
     assert normalize("Beat 5eggs with the sugar, $eggs") == "beat 5eggs with the sugar, $eggs"
-    for text in ("Whisk 5eggs—then fold", "Buy 5eggs/2 loaves", "She wrote “5eggs”", "5eggs-and-milk", "#5eggs", "$eggs/dozen"):
+    for text in ("Whisk 5eggs—then fold", "Buy 5eggs/2 loaves", "She wrote “5eggs”", "5eggs-and-milk", "#5eggs", "$eggs/dozen",
+                 "recipe:5eggs", "(2cups,5eggs)"):
         assert "sex" not in normalize(text), text  # found by review: punctuation beside the number
     assert normalize("“s3ggs” now") == "“sex” now" and normalize("4live, 8een there, 8ath salts") == "alive, been there, bath salts"
     # stretched as well (session 32): runs read once folded; a doubled letter only into a coinage

@@ -156,8 +156,8 @@ def _fold(token: str, latin_text: bool) -> str:
         core = token.strip(_EDGE)
         if core and not core.isdigit() and sum(ch.isalpha() for ch in core) >= 1:
             read = core.translate(_LEET)
-            if _NUMBER_BEFORE_COINAGE.match(core) and coinage(_LEADING_WORD.match(read).group(1).lower()):
-                return token  # a number or price before a word ("5eggs", "“$eggs”"), not a coinage ("s3ggs")
+            if any(coinage(_LEADING_WORD.match(read, n.start()).group(1).lower()) for n in _NUMBER_BEFORE_WORD.finditer(core)):
+                return token  # a number or price before a word ("5eggs", "“$eggs”", "recipe:5eggs"), not a coinage ("s3ggs")
             if _AT_MASK.fullmatch(core) and not known(read):
                 # "@" hides any letter as often as it stands for "a" ("f@ck", "wh@re"): where
                 # "a" makes no word, one writers hide letters of, as a star would be read
@@ -168,9 +168,9 @@ def _fold(token: str, latin_text: bool) -> str:
 
 
 _AT_MASK = re.compile(r"[a-z]+@[a-z]+")
-# A token's first letter-like character a digit or "$" (after any quotes or marks), and the word
-# its leetspeak reading starts with
-_NUMBER_BEFORE_COINAGE = re.compile(r"[^\w$]*[\d$]")
+# A digit or "$" that starts a word in a token (after its start, quotes, marks or a colon: not
+# after a letter or digit, as the "3" of "s3ggs" is), and the word its leetspeak reading starts with
+_NUMBER_BEFORE_WORD = re.compile(r"(?<![^\W_])[\d$]")
 _LEADING_WORD = re.compile(r"[\W_]*([a-z]*)", re.IGNORECASE)
 
 
