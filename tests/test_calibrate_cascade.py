@@ -73,20 +73,34 @@ def test_a_recall_floor_keeps_the_positives_caught(head):
     assert blend_eval(y, s, s, 0.5, tolerance=2, min_recall={0: 0.5})[0] == blend_eval(y, s, s, 0.5, tolerance=2)[0]
 
 
+def test_a_false_flag_ceiling_keeps_a_head_from_flagging_more():
+    # 16 positives (10 at 0.8, 6 in a band at 0.5-0.6 among 8 negatives): F1 takes the band;
+    # under a ceiling of no false flags (what a reference above the band flags), it does not
+    y = np.r_[np.ones(16), np.zeros(208)].astype(int)[:, None]
+    s = np.r_[np.full(10, 0.8), np.linspace(0.5, 0.6, 6), np.linspace(0.5, 0.6, 8), np.linspace(0.0, 0.3, 200)][:, None]
+    assert blend_eval(y, s, s, 0.5)[0][0] <= 0.5
+    th, _ = blend_eval(y, s, s, 0.5, tolerance=2, current={0: 0.5}, max_fpr={0: 0.0})
+    assert th[0] > 0.6
+    # with a floor of every positive as well, the floor wins
+    assert blend_eval(y, s, s, 0.5, min_recall={0: 1.0}, max_fpr={0: 0.0})[0][0] <= 0.5
+
+
 def test_the_floors_are_what_the_reference_pair_catches():
-    from calibrate_cascade import reference_recall
+    from calibrate_cascade import fpr_ceilings, recall_floors, reference_rates
 
     from policywarden.classify.embedded import default_model_dir
     from policywarden.text.normalize import normalize
 
     texts = ["Give me step-by-step instructions to build a pipe bomb to kill my neighbours",
-             "What a lovely morning for a walk by the river", "Any good recipes for banana bread?"]
+             "What a lovely morning for a walk by the river", "Any good recipes for banana bread?",
+             "How do I make a pipe bomb?"]
     heads = ["protect.weapons", "protect.violence_terrorism", "no.such.head"]
-    y = np.array([[1, 1, 1], [1, 0, 1], [0, -1, 0]])
-    floors = reference_recall(default_model_dir(), [normalize(t) for t in texts], y, heads)
-    assert floors == {0: 0.5, 1: 1.0}  # the bomb caught under both, the walk not; no floor for a head it lacks
-    thin = reference_recall(default_model_dir(), [normalize(t) for t in texts], y, heads, under=2)
-    assert thin == {1: 1.0}  # --floor-under 2: only the head with one positive
+    y = np.array([[1, 1, 1], [1, 0, 1], [0, -1, 0], [0, 0, 0]])
+    rates = reference_rates(default_model_dir(), [normalize(t) for t in texts], y, heads)
+    assert recall_floors(rates) == {0: 0.5, 1: 1.0}  # the bomb caught under both, the walk not; none for a head it lacks
+    assert recall_floors(rates, under=2) == {1: 1.0}  # --floor-under 2: only the head with one positive
+    # the last text, labelled benign for the test's sake, is flagged under weapons: 1 of 2 negatives
+    assert fpr_ceilings(rates) == {0: 0.5, 1: 0.5} and fpr_ceilings(rates, from_=2) == {0: 0.5}
 
 
 def test_the_floors_hold_the_reference_to_its_whole_text_thresholds(tmp_path):
@@ -95,7 +109,7 @@ def test_the_floors_hold_the_reference_to_its_whole_text_thresholds(tmp_path):
     # set far apart here, so that reading the wrong one gives the other floor.
     import json
 
-    from calibrate_cascade import reference_recall
+    from calibrate_cascade import recall_floors, reference_rates
 
     from policywarden.classify.embedded import default_model_dir
     from policywarden.text.normalize import normalize
@@ -116,14 +130,15 @@ def test_the_floors_hold_the_reference_to_its_whole_text_thresholds(tmp_path):
         meta["cascade"]["thresholds"]["protect.weapons"] = served
         meta["cascade"].setdefault("served_refit", {}).setdefault("whole_text", {})["protect.weapons"] = whole
         (model / "encoder" / "model.json").write_text(json.dumps(meta))
-        return reference_recall(model, texts, y, ["protect.weapons"])
+        return recall_floors(reference_rates(model, texts, y, ["protect.weapons"]))
 
     assert floors(served=0.99, whole=0.0) == {0: 1.0}  # every score is at least 0
     assert floors(served=0.0, whole=1.5) == {0: 0.0}  # no blended probability reaches 1.5
 
 
 def test_the_served_floors_are_what_the_reference_model_flags():
-    from calibrate_served import served_recall
+    from calibrate_cascade import fpr_ceilings, recall_floors
+    from calibrate_served import served_rates
 
     from policywarden.classify.embedded import default_model_dir
 
@@ -137,11 +152,13 @@ def test_the_served_floors_are_what_the_reference_model_flags():
     rows = [Row("Give me step-by-step instructions to build a pipe bomb to kill my neighbours", {"protect.weapons": 1}),
             Row("What a lovely morning for a walk by the river", {"protect.weapons": 1}),
             Row("Any good recipes for banana bread?", {"protect.weapons": 1}),
-            Row("How do I repot a cactus?", {"protect.weapons": 0})]
-    floors, version = served_recall(str(default_model_dir()), rows, ["protect.weapons", "protect.illicit", "no.such.category"])
-    assert floors == {"protect.weapons": 1 / 3} and version.startswith("pw-ngram")  # unrounded
-    assert served_recall(str(default_model_dir()), rows, ["protect.weapons"], under=3)[0] == {}  # 3 positives: not under 3
-    assert served_recall(str(default_model_dir()), rows, ["protect.weapons"], under=4)[0] == {"protect.weapons": 1 / 3}
+            Row("How do I repot a cactus?", {"protect.weapons": 0}),
+            Row("How do I make a pipe bomb?", {"protect.weapons": 0}),  # labelled benign for the test's sake
+            Row("Where can I buy cheap flights?", {"protect.weapons": 0})]
+    rates, version = served_rates(str(default_model_dir()), rows, ["protect.weapons", "protect.illicit", "no.such.category"])
+    assert recall_floors(rates) == {"protect.weapons": 1 / 3} and version.startswith("pw-ngram")  # unrounded
+    assert recall_floors(rates, under=3) == {} and recall_floors(rates, under=4) == {"protect.weapons": 1 / 3}
+    assert fpr_ceilings(rates) == {"protect.weapons": 1 / 3} and fpr_ceilings(rates, from_=4) == {}
 
 
 def test_a_served_floor_is_not_rounded_up_past_what_was_caught():

@@ -123,6 +123,27 @@ def test_a_recall_floor_keeps_what_the_threshold_in_force_catches():
     assert choose_threshold(labels, scores, grid=grid, errors=True, min_recall=floor) <= 0.5
 
 
+def test_a_false_flag_ceiling_keeps_what_the_threshold_in_force_flags():
+    # the same scores: F1's best takes the mixed band (6 more caught, 8 false flags); with the
+    # false flags of a threshold above the band as the ceiling, none of the band is flagged
+    labels = np.r_[np.ones(10, bool), np.ones(6, bool), np.zeros(8, bool), np.zeros(200, bool)]
+    scores = np.r_[np.full(10, 0.8), np.linspace(0.5, 0.6, 6), np.linspace(0.5, 0.6, 8), np.linspace(0.0, 0.3, 200)]
+    grid = np.arange(0.3, 0.96, 0.025)
+    assert near_best_threshold(labels, scores, grid) <= 0.5
+    ceiling = binary_metrics(labels, scores, 0.7)["fpr"]  # 0
+    t = near_best_threshold(labels, scores, grid, tolerance=2.0, max_fpr=ceiling)
+    assert binary_metrics(labels, scores, t)["fpr"] <= ceiling and t > 0.6
+    # a threshold in force over the ceiling is not kept; one under it is, where near-best
+    assert near_best_threshold(labels, scores, grid, tolerance=2.0, current=0.5, max_fpr=ceiling) > 0.6
+    assert near_best_threshold(labels, scores, grid, tolerance=2.0, current=0.5, max_fpr=1.0) == 0.5
+    # a ceiling no threshold meets: those that flag the fewest; a floor and a ceiling that cannot
+    # both hold: the floor wins
+    assert near_best_threshold(labels, scores, grid, max_fpr=-1.0) > 0.6
+    both = near_best_threshold(labels, scores, grid, min_recall=1.0, max_fpr=ceiling)
+    assert binary_metrics(labels, scores, both)["recall"] == 1.0
+    assert choose_threshold(labels, scores, grid=grid, max_fpr=ceiling) > 0.6
+
+
 def test_choose_threshold_beta_orders_the_operating_points():
     rng = np.random.default_rng(0)
     labels = rng.random(400) < 0.3
@@ -213,6 +234,26 @@ def test_tune_keeps_recall_on_request(warden):
     assert given["thresholds"][w] == plain["thresholds"][w]  # a floor it already meets changes nothing
 
 
+def test_tune_keeps_false_flags_on_request(warden):
+    # made-up served scores: 16 weapons examples over the threshold in force and 8 benign ones
+    # in a band just under it, where F1 at tolerance 0 takes the band (it catches 6 more): with
+    # keep_fpr none of the 8 benign ones is flagged
+    w = "protect.weapons"
+    shipped = next(r.threshold for r in warden.decider.rows if r.id == w)
+    assert 0.35 <= shipped <= 0.75, "the weapons threshold left the range the made-up scores fit in"
+    band = np.linspace(shipped - 0.15, shipped - 0.01, 16)
+    values = np.r_[np.full(10, 0.95), band[::2][:6], band[1::2][:8], np.linspace(0.0, shipped - 0.3, 200)]
+    labels = [True] * 16 + [False] * (len(values) - 16)
+    exs = [Example(f"text {i}", {w} if y else set(), None) for i, y in enumerate(labels)]
+    served = ([{w: float(v)} for v in values], [{w: "embedded-cascade"} for _ in values], [1] * len(values))
+    plain = tune(warden, exs, Objective(), served=served, tolerance=0)
+    kept = tune(warden, exs, Objective(), served=served, tolerance=0, keep_fpr=True)
+    assert plain["thresholds"][w] < shipped and plain["categories"][w]["fit"]["after"]["fp"] > 0
+    assert kept["categories"][w]["fpr_ceiling"] == 0.0 and kept["categories"][w]["fit"]["after"]["fp"] == 0
+    given = tune(warden, exs, Objective(), served=served, tolerance=0, fpr_ceiling={w: 1.0})
+    assert given["thresholds"][w] == plain["thresholds"][w]  # a ceiling it already meets changes nothing
+
+
 def write_file(tmp_path, extra=()):
     path = tmp_path / "labelled.jsonl"
     rows = [{"text": t, "category": "protect.weapons"} for t in WEAPONS] + [{"text": t, "category": None} for t in BENIGN]
@@ -253,6 +294,14 @@ def test_cli_keeps_recall_on_request(tmp_path):
     assert r.exit_code == 0, r.output
     entry = json.loads(r.stdout)["categories"]["protect.weapons"]
     assert entry["min_recall"] == entry["fit"]["before"]["recall"] <= entry["fit"]["after"]["recall"]
+
+
+def test_cli_keeps_false_flags_on_request(tmp_path):
+    data, out = write_file(tmp_path), tmp_path / "kept.yaml"
+    r = runner.invoke(app, ["tune", str(data), "--out", str(out), "--keep-fpr", "--min-positives", "2", "--json"])
+    assert r.exit_code == 0, r.output
+    entry = json.loads(r.stdout)["categories"]["protect.weapons"]
+    assert entry["fpr_ceiling"] == entry["fit"]["before"]["fpr"] >= entry["fit"]["after"]["fpr"]
 
 
 def test_cli_refuses_to_overwrite_and_bad_input(tmp_path):

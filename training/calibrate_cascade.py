@@ -63,11 +63,11 @@ def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def reference_recall(model_dir: Path, norm: list[str], y: np.ndarray, heads: list[str], under: int | None = None) -> dict[int, float]:
-    """What another model's pair (the shipped one, say) catches of each head's calibration
-    positives (heads with fewer than `under`, if given), scored whole as here and held to its
-    whole-text thresholds (before calibrate_served.py refitted any): the floors of
-    --recall-floor, by column of `heads`."""
+def reference_rates(model_dir: Path, norm: list[str], y: np.ndarray, heads: list[str]) -> dict[int, tuple[float, float, int]]:
+    """What another model's pair (the shipped one, say) does with each head's calibration rows,
+    scored whole as here and held to its whole-text thresholds (before calibrate_served.py
+    refitted any): (share of the positives caught, share of the negatives flagged, positives),
+    by column of `heads`, for the heads it has and that have positives."""
     from policywarden.classify.encoder import EncoderModel
 
     enc_dir = Path(model_dir) / "encoder"
@@ -77,19 +77,33 @@ def reference_recall(model_dir: Path, norm: list[str], y: np.ndarray, heads: lis
     linear = LinearModel(model_dir)
     lin = linear.score(norm)
     logits = EncoderModel(enc_dir, cache_size=0).logits(norm)
-    floors = {}
+    rates = {}
     for j, h in enumerate(heads):
-        positives = y[:, j] == 1
-        thin = under is None or positives.sum() < under
-        if h in meta["heads"] and h in whole and h in linear.heads and positives.any() and thin:
+        positives, negatives = y[:, j] == 1, y[:, j] == 0
+        if h in meta["heads"] and h in whole and h in linear.heads and positives.any():
             a, b = meta["platt"][h]
             enc = sigmoid(logits[:, meta["heads"].index(h)] * a + b)
             s = cascade["weight"] * enc + (1 - cascade["weight"]) * lin[:, linear.heads.index(h)]
-            floors[j] = float((s[positives] >= whole[h]).mean())
-    return floors
+            fpr = float((s[negatives] >= whole[h]).mean()) if negatives.any() else 0.0
+            rates[j] = (float((s[positives] >= whole[h]).mean()), fpr, int(positives.sum()))
+    return rates
 
 
-def blend_eval(y, lin, enc, w, floor=0.3, tolerance=0.0, current=None, errors_from=None, f1_only=(), min_recall=None):
+def recall_floors(rates: dict, under: int | None = None) -> dict:
+    """The floors of --recall-floor from `reference_rates` (or calibrate_served.py's
+    `served_rates`): the share of each head's positives the reference catches, for heads with
+    fewer than `under` positives if given."""
+    return {j: r for j, (r, _, n) in rates.items() if under is None or n < under}
+
+
+def fpr_ceilings(rates: dict, from_: int | None = None) -> dict:
+    """The ceilings of --fpr-ceiling from `reference_rates` (or `served_rates`): the share of
+    each head's negatives the reference flags, for heads with at least `from_` positives if given."""
+    return {j: f for j, (_, f, n) in rates.items() if from_ is None or n >= from_}
+
+
+def blend_eval(y, lin, enc, w, floor=0.3, tolerance=0.0, current=None, errors_from=None, f1_only=(), min_recall=None,
+               max_fpr=None):
     """Thresholds fitted per head on (y, blend) and the macro F1 over heads they give.
     The weight is chosen on exact fits (tolerance 0): it is one number compared across fifty
     heads, and thresholds held back from the best lower every weight's in-sample F1 by an amount
@@ -98,8 +112,8 @@ def blend_eval(y, lin, enc, w, floor=0.3, tolerance=0.0, current=None, errors_fr
     (tolerance, `near_best_threshold`, as `policywarden tune` fits them); `current` (column ->
     threshold) is kept where it is among the near-best. `errors_from`: heads with at least this many
     calibration positives get the fewest false flags plus misses instead of F1 (`near_best_threshold`),
-    except the columns in `f1_only`. `min_recall` (column -> share): recall floors
-    (`near_best_threshold`)."""
+    except the columns in `f1_only`. `min_recall` (column -> share): recall floors; `max_fpr`
+    (column -> share): false-flag ceilings (`near_best_threshold`)."""
     th, f1s = {}, []
     for j in range(y.shape[1]):
         known = y[:, j] >= 0
@@ -111,7 +125,7 @@ def blend_eval(y, lin, enc, w, floor=0.3, tolerance=0.0, current=None, errors_fr
         t = near_best_threshold(yy, s, np.arange(floor, 0.96, 0.025), tolerance=tolerance,
                                 current=(current or {}).get(j),
                                 errors=errors_from is not None and yy.sum() >= errors_from and j not in f1_only,
-                                min_recall=(min_recall or {}).get(j))
+                                min_recall=(min_recall or {}).get(j), max_fpr=(max_fpr or {}).get(j))
         th[j] = float(t)
         f1s.append(binary_metrics(yy.astype(int), s, t)["f1"])
     return th, float(np.mean(f1s)) if f1s else 0.0
@@ -141,6 +155,15 @@ def main() -> None:
     ap.add_argument("--floor-under", type=int, metavar="POSITIVES",
                     help="floors only for heads with fewer calibration positives than this (session 31: a floor on "
                          "harassment, 2,439 positives here, traded precision for recall; a thin head's move is mostly noise)")
+    ap.add_argument("--fpr-ceiling", metavar="MODEL_DIR",
+                    help="a model directory (the shipped one, say): no head's threshold flags more of its calibration "
+                         "negatives than that model's pair flags at its own threshold, so that a new encoder may trade "
+                         "misses but not false flags (session 32: `--keep` let harassment's threshold drift down within "
+                         "its near-best band, 0.53 -> 0.475, and the fresh look-alikes flagged rose); the recall floor "
+                         "wins where both cannot hold")
+    ap.add_argument("--ceiling-from", type=int, metavar="POSITIVES",
+                    help="ceilings only for heads with at least this many calibration positives (pair it with "
+                         "--floor-under at the same number: floors on thin heads, ceilings on thick ones)")
     ap.add_argument("--errors", type=int, nargs="?", const=0, metavar="MIN_POSITIVES",
                     help="thresholds for the fewest false flags plus misses (the release rule's count) instead of F1, "
                          "for every category head or those with at least MIN_POSITIVES calibration positives (`any` "
@@ -190,10 +213,20 @@ def main() -> None:
         sets[name] = (with_assumed_negatives(label_matrix(recs, heads), recs, heads), lin_full[:, cols], sigmoid(logits * a + b), lin_full, recs)
 
     y_c, lin_c, enc_c, lin_full_c, _ = sets["cal"]
-    floors, floors_from = None, None
+    floors, floors_from, ceilings, ceilings_from = None, None, None, None
+    rates: dict[str, dict] = {}  # by reference directory: scored once where both bounds name it
+
+    def reference(model_dir: str) -> tuple[dict, str]:
+        if model_dir not in rates:
+            rates[model_dir] = reference_rates(Path(model_dir), [normalize(r.text) for r in cal], y_c, heads)
+        return rates[model_dir], json.loads((Path(model_dir) / "encoder" / "model.json").read_text())["version"]
+
     if args.recall_floor:
-        floors = reference_recall(Path(args.recall_floor), [normalize(r.text) for r in cal], y_c, heads, args.floor_under)
-        floors_from = json.loads((Path(args.recall_floor) / "encoder" / "model.json").read_text())["version"]
+        found, floors_from = reference(args.recall_floor)
+        floors = recall_floors(found, args.floor_under)
+    if args.fpr_ceiling:
+        found, ceilings_from = reference(args.fpr_ceiling)
+        ceilings = fpr_ceilings(found, args.ceiling_from)
     results = {}
     for w in WEIGHTS:
         th, f1 = blend_eval(y_c, lin_c, enc_c, w)
@@ -207,7 +240,7 @@ def main() -> None:
                        # `any` stays on F1: the gate below is chosen from what the thresholds catch, and a
                        # fewest-errors `any` threshold (0.425 -> 0.55; it also sets the unattributed flag)
                        # let the gate rise 0.4 -> 0.6 (session 25's D4 and D5)
-                       f1_only={heads.index("any")} if "any" in heads else set(), min_recall=floors)[0]
+                       f1_only={heads.index("any")} if "any" in heads else set(), min_recall=floors, max_fpr=ceilings)[0]
     meta_kept = {"version": kept_meta.get("version"), "linear_version": kept_meta.get("cascade", {}).get("linear_version"),
                  "heads": sorted(h for j, h in enumerate(heads) if j in current and th_idx[j] == current[j])} if args.keep else None
     lin_th = linear.thresholds()
@@ -276,6 +309,7 @@ def main() -> None:
         "objective": "f1" if args.errors is None else f"errors for heads with {args.errors}+ positives, else f1",
         "kept_from": meta_kept,
         "recall_floor": {"model": floors_from, "floors": {heads[j]: round(f, 4) for j, f in floors.items()}} if floors else None,
+        "fpr_ceiling": {"model": ceilings_from, "ceilings": {heads[j]: round(f, 4) for j, f in ceilings.items()}} if ceilings else None,
         "unattributed": None,  # new thresholds void an earlier choice: calibrate_unattributed.py makes it again
         "unattributed_whole_text": fallback_table,
         "thresholds": thresholds,

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
 from build_encoder import calibration_prompts, model_parser  # noqa: E402
+from calibrate_cascade import fpr_ceilings, recall_floors  # noqa: E402
 
 from policywarden import Warden  # noqa: E402
 from policywarden.classify.cascade import CascadeScorer  # noqa: E402
@@ -67,19 +68,22 @@ def refit_openai(records, scores: list[dict[str, float]], current: dict[str, flo
     return out
 
 
-def served_recall(model_dir: str, records, ids: list[str], under: int | None = None) -> tuple[dict[str, float], str]:
-    """Per policy category (with fewer than `under` positives, if given), the share of its
-    calibration positives that the model in `model_dir` flags under it, scored as served (the
-    floors of --recall-floor); and that model's version."""
+def served_rates(model_dir: str, records, ids: list[str]) -> tuple[dict[str, tuple[float, float, int]], str]:
+    """Per policy category, what the model in `model_dir` does with the calibration prompts
+    scored as served, held to its own thresholds: (share of the positives flagged under it,
+    share of the negatives flagged under it, positives), for categories it has and that have
+    positives; and that model's version. Unrounded: 11/12 rounded up would ask for all 12."""
     reference = Warden(model_dir=model_dir, encoder_cache=0)
     thresholds = {r.id: r.threshold for r in reference.decider.rows}
     scores = reference.scores([r.text for r in records])[0]
-    floors = {}
+    rates = {}
     for cid in (c for c in ids if c in thresholds):
-        caught = [scores[i].get(cid, 0.0) >= thresholds[cid] for i, r in enumerate(records) if r.label(cid) == 1]
-        if caught and (under is None or len(caught) < under):
-            floors[cid] = float(np.mean(caught))  # unrounded: 11/12 rounded up would ask for all 12
-    return floors, reference.model_version
+        hit = [scores[i].get(cid, 0.0) >= thresholds[cid] for i in range(len(records))]
+        caught = [h for h, r in zip(hit, records) if r.label(cid) == 1]
+        flagged = [h for h, r in zip(hit, records) if r.label(cid) == 0]
+        if caught:
+            rates[cid] = (float(np.mean(caught)), float(np.mean(flagged)) if flagged else 0.0, len(caught))
+    return rates, reference.model_version
 
 
 def main() -> None:
@@ -91,6 +95,11 @@ def main() -> None:
                          "prompts, scored as served, than that model (scored likewise) catches at its own thresholds")
     ap.add_argument("--floor-under", type=int, metavar="POSITIVES",
                     help="see calibrate_cascade.py --floor-under (positives among the calibration prompts)")
+    ap.add_argument("--fpr-ceiling", metavar="MODEL_DIR",
+                    help="see calibrate_cascade.py --fpr-ceiling: no policy category flags more of its calibration "
+                         "negatives, scored as served, than that model (scored likewise) flags at its own thresholds")
+    ap.add_argument("--ceiling-from", type=int, metavar="POSITIVES",
+                    help="see calibrate_cascade.py --ceiling-from (positives among the calibration prompts)")
     ap.add_argument("--heads", choices=("policy", "openai", "all"), default="policy",
                     help="which thresholds to refit: the policy categories' (default), the OpenAI categories' (for F1; "
                          "--errors applies to policy categories only), or both. A later run with the default leaves "
@@ -114,9 +123,18 @@ def main() -> None:
     moved: dict[str, float] = {}
 
     if args.heads in ("all", "policy"):
-        floors, floors_from = served_recall(args.recall_floor, cal, ids, args.floor_under) if args.recall_floor else (None, None)
+        floors, floors_from, ceilings, ceilings_from = None, None, None, None
+        reference: dict[str, tuple] = {}  # by model directory: scored once where both bounds name it
+        for model_dir in {args.recall_floor, args.fpr_ceiling} - {None}:
+            reference[model_dir] = served_rates(model_dir, cal, ids)
+        if args.recall_floor:
+            rates, floors_from = reference[args.recall_floor]
+            floors = recall_floors(rates, args.floor_under)
+        if args.fpr_ceiling:
+            rates, ceilings_from = reference[args.fpr_ceiling]
+            ceilings = fpr_ceilings(rates, args.ceiling_from)
         result = tune(warden, examples_from(cal, ids), Objective(errors_from=args.errors), "input", MIN_POSITIVES,
-                      served=served, tolerance=args.tolerance, min_recall=floors)
+                      served=served, tolerance=args.tolerance, min_recall=floors, fpr_ceiling=ceilings)
         before, after = result["overall"]["fit"]["before"], result["overall"]["fit"]["after"]
         for cid, e in result["categories"].items():
             if "tuned" in e:
@@ -130,6 +148,7 @@ def main() -> None:
             "verdict_before": before,
             "verdict_after": after,
             "recall_floor": {"model": floors_from, "floors": {c: round(f, 4) for c, f in floors.items()}} if floors else None,
+            "fpr_ceiling": {"model": ceilings_from, "ceilings": {c: round(f, 4) for c, f in ceilings.items()}} if ceilings else None,
         })
         cascade["unattributed"] = None  # chosen against the old thresholds: calibrate_unattributed.py again
 

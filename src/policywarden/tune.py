@@ -69,12 +69,14 @@ class Objective:
 
 
 def choose_threshold(y: np.ndarray, scores: np.ndarray, beta: float = 1.0, current: float | None = None,
-                     grid=GRID, tolerance: float = TOLERANCE, errors: bool = False, min_recall: float | None = None) -> float:
+                     grid=GRID, tolerance: float = TOLERANCE, errors: bool = False, min_recall: float | None = None,
+                     max_fpr: float | None = None) -> float:
     """The threshold on `grid` for the best F-beta, within noise: of those whose F-beta is within
     `tolerance` / positives of the best (about what moving two positives changes), `current` if
     it is one of them, else the one nearest the middle of their range, with the widest margin
-    on both sides (`metrics.near_best_threshold`), among those that keep `min_recall` if given."""
-    return near_best_threshold(y, scores, grid, beta, tolerance, current, errors, min_recall)
+    on both sides (`metrics.near_best_threshold`), among those that keep `min_recall` and
+    `max_fpr` if given."""
+    return near_best_threshold(y, scores, grid, beta, tolerance, current, errors, min_recall, max_fpr)
 
 
 def raise_to_bounds(scores: np.ndarray, thresholds: np.ndarray, movable: np.ndarray, violating: np.ndarray,
@@ -130,6 +132,8 @@ def tune(
     tolerance: float = TOLERANCE,
     keep_recall: bool = False,
     min_recall: dict[str, float] | None = None,
+    keep_fpr: bool = False,
+    fpr_ceiling: dict[str, float] | None = None,
 ) -> dict:
     """Per-category thresholds for `warden`'s policy, and what they change. The result's
     "thresholds" holds the categories whose threshold moved. `served` is `warden.scores` of the
@@ -137,7 +141,10 @@ def tune(
     Recall floors (`metrics.near_best_threshold`): `keep_recall`, what each category's threshold
     in force catches of the examples fitted on; `min_recall`, given per category (what another
     model catches of them, say). The objective's bounds (max_fpr, min_precision) may still raise
-    a threshold past its floor."""
+    a threshold past its floor. False-flag ceilings likewise (applied after the floors, which win
+    where both cannot hold): `keep_fpr`, the share of each category's negatives its threshold in
+    force flags; `fpr_ceiling`, given per category (not the objective's `max_fpr`, which bounds
+    the verdict as a whole)."""
     if not 0.0 <= holdout < 1.0:
         raise ValueError("holdout must be at least 0 and below 1")
     if min_positives < 1:
@@ -179,9 +186,14 @@ def tune(
                 floor = max(floor or 0.0, float((s[fit & y] >= current[cid]).mean()))
             if floor is not None:
                 entry["min_recall"] = round(floor, 4)
+            ceiling = (fpr_ceiling or {}).get(cid)
+            if keep_fpr:
+                ceiling = min(1.0 if ceiling is None else ceiling, float((s[fit & ~y] >= current[cid]).mean()))
+            if ceiling is not None:
+                entry["fpr_ceiling"] = round(ceiling, 4)
             t = choose_threshold(y[fit], s[fit], objective.beta, current[cid], tolerance=tolerance,
                                  errors=objective.errors_from is not None and entry["positives"] >= objective.errors_from,
-                                 min_recall=floor)
+                                 min_recall=floor, max_fpr=ceiling)
             if t != current[cid]:
                 chosen[cid] = t
         report[cid] = entry

@@ -28,6 +28,9 @@ def tune(
                                               "best; the middle of them is taken (0: the exact best)."),
     keep_recall: bool = typer.Option(False, "--keep-recall", help="No category catches fewer of its examples than its "
                                      "threshold in force does: a refit may trade false flags, not misses."),
+    keep_fpr: bool = typer.Option(False, "--keep-fpr", help="No category flags more of its benign examples than its "
+                                  "threshold in force does: a refit may trade misses, not false flags (with --keep-recall, "
+                                  "only moves that lose neither; the recall floor wins where both cannot hold)."),
     surface: str = typer.Option("input", help="input or output: the text the examples are."),
     policy: str = policy_cmd.POLICY_OPT,
     overlay: list[str] = policy_cmd.OVERLAY_OPT,
@@ -50,7 +53,7 @@ def tune(
     warden = _warden(policy, overlay, surface)
     try:
         result = run(warden, read_examples(file), objective, surface, min_positives, holdout, tolerance=tolerance,
-                     keep_recall=keep_recall)
+                     keep_recall=keep_recall, keep_fpr=keep_fpr)
     except (EvalInputError, ValueError) as exc:
         fail(str(exc))
     # A policy file is named from the overlay's folder, as the loader resolves an overlay's base.

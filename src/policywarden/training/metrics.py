@@ -66,7 +66,8 @@ TOLERANCE = 2.0  # positives' worth of F-beta within which a threshold counts as
 
 
 def near_best_threshold(y: np.ndarray, scores: np.ndarray, grid, beta: float = 1.0, tolerance: float = 0.0,
-                        current: float | None = None, errors: bool = False, min_recall: float | None = None) -> float:
+                        current: float | None = None, errors: bool = False, min_recall: float | None = None,
+                        max_fpr: float | None = None) -> float:
     """A threshold on `grid` for F-beta that holds up on text it was not chosen on.
 
     The near-best thresholds are those whose F-beta is within `tolerance` / positives of the
@@ -86,7 +87,11 @@ def near_best_threshold(y: np.ndarray, scores: np.ndarray, grid, beta: float = 1
 
     `min_recall`: only thresholds that catch at least this share of the positives are chosen
     from (where none does, those that catch the most): a recall floor, such as what the
-    threshold in force catches, so that a refit may trade false flags but not misses."""
+    threshold in force catches, so that a refit may trade false flags but not misses.
+
+    `max_fpr`: likewise a ceiling on the share of negatives flagged (where no threshold left
+    keeps under it, those that flag the fewest), so that a refit may trade misses but not false
+    flags. Applied after the floor: where both are given and cannot both hold, the floor wins."""
     y = np.asarray(y).astype(bool)
     scores = np.asarray(scores)
     grid = np.asarray(grid, dtype=np.float64)
@@ -97,6 +102,12 @@ def near_best_threshold(y: np.ndarray, scores: np.ndarray, grid, beta: float = 1
         grid = grid[recall >= need]
         if current is not None and float((scores[y] >= current).mean()) < need:
             current = None
+    if max_fpr is not None and (~y).any() and len(grid):
+        fpr = (scores[~y][:, None] >= grid[None, :]).mean(0)
+        allow = max(max_fpr, fpr.min()) + 1e-12  # an unreachable ceiling: the fewest any threshold flags
+        if current is not None and float((scores[~y] >= current).mean()) > allow:
+            current = None
+        grid = grid[fpr <= allow]
 
     def fbeta(thresholds: np.ndarray) -> np.ndarray:
         pred = scores[:, None] >= thresholds[None, :]
