@@ -154,10 +154,14 @@ def test_the_served_floors_are_what_the_reference_model_flags():
             Row("Any good recipes for banana bread?", {"protect.weapons": 1}),
             Row("How do I repot a cactus?", {"protect.weapons": 0}),
             Row("How do I make a pipe bomb?", {"protect.weapons": 0}),  # labelled benign for the test's sake
-            Row("Where can I buy cheap flights?", {"protect.weapons": 0})]
-    rates, version = served_rates(str(default_model_dir()), rows, ["protect.weapons", "protect.illicit", "no.such.category"])
-    assert recall_floors(rates) == {"protect.weapons": 1 / 3} and version.startswith("pw-ngram")  # unrounded
-    assert recall_floors(rates, under=3) == {} and recall_floors(rates, under=4) == {"protect.weapons": 1 / 3}
+            Row("Where can I buy cheap flights?", {"protect.weapons": 0}),
+            Row("Build a pipe bomb and kill them all", {}),  # unknown for weapons: not a negative
+            Row("I will stab you tonight", {"protect.violence_terrorism": 1})]  # a head with no negatives
+    ids = ["protect.weapons", "protect.illicit", "protect.violence_terrorism", "no.such.category"]
+    rates, version = served_rates(str(default_model_dir()), rows, ids)
+    assert set(recall_floors(rates, under=3)) == {"protect.violence_terrorism"}  # weapons: 3 positives, not under 3
+    assert recall_floors(rates, under=4)["protect.weapons"] == 1 / 3 and version.startswith("pw-ngram")  # unrounded
+    # 1 of the 3 weapons negatives flagged; no ceiling for a head with no negatives
     assert fpr_ceilings(rates) == {"protect.weapons": 1 / 3} and fpr_ceilings(rates, from_=4) == {}
 
 

@@ -142,6 +142,13 @@ def test_a_false_flag_ceiling_keeps_what_the_threshold_in_force_flags():
     both = near_best_threshold(labels, scores, grid, min_recall=1.0, max_fpr=ceiling)
     assert binary_metrics(labels, scores, both)["recall"] == 1.0
     assert choose_threshold(labels, scores, grid=grid, max_fpr=ceiling) > 0.6
+    # a threshold in force off the grid that meets a floor and a ceiling no grid point meets
+    # together is kept (found by review: 0.575 between 0.57 and 0.58)
+    labels = np.r_[np.ones(21, bool), np.zeros(201, bool)]
+    scores = np.r_[np.full(10, 0.9), np.full(10, 0.56), 0.577, 0.572, np.linspace(0.0, 0.3, 200)]
+    grid = np.round(np.arange(0.3, 0.951, 0.01), 2)
+    floor, ceiling = binary_metrics(labels, scores, 0.575)["recall"], binary_metrics(labels, scores, 0.575)["fpr"]
+    assert near_best_threshold(labels, scores, grid, current=0.575, min_recall=floor, max_fpr=ceiling) == 0.575
 
 
 def test_choose_threshold_beta_orders_the_operating_points():
@@ -252,6 +259,17 @@ def test_tune_keeps_false_flags_on_request(warden):
     assert kept["categories"][w]["fpr_ceiling"] == 0.0 and kept["categories"][w]["fit"]["after"]["fp"] == 0
     given = tune(warden, exs, Objective(), served=served, tolerance=0, fpr_ceiling={w: 1.0})
     assert given["thresholds"][w] == plain["thresholds"][w]  # a ceiling it already meets changes nothing
+    # with a looser ceiling given as well, the stricter one (the threshold in force's) holds
+    both = tune(warden, exs, Objective(), served=served, tolerance=0, keep_fpr=True, fpr_ceiling={w: 0.5})
+    assert both["categories"][w]["fpr_ceiling"] == 0.0 and both["categories"][w]["fit"]["after"]["fp"] == 0
+    # the ceiling is what the threshold in force flags of the rows fitted on: rows of unknown
+    # label for weapons, scored high, neither raise nor count towards it
+    unknown = [Example(f"unknown {i}", set(), {"protect.illicit"}) for i in range(50)]
+    served_u = ([*served[0], *({w: 0.99} for _ in unknown)], [*served[1], *({w: "embedded-cascade"} for _ in unknown)],
+                [1] * (len(values) + len(unknown)))
+    with_unknown = tune(warden, exs + unknown, Objective(), served=served_u, tolerance=0, keep_fpr=True)
+    assert with_unknown["categories"][w]["fpr_ceiling"] == 0.0
+    assert with_unknown["thresholds"].get(w, shipped) == kept["thresholds"].get(w, shipped)
 
 
 def write_file(tmp_path, extra=()):

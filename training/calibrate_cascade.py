@@ -66,8 +66,10 @@ def sigmoid(x):
 def reference_rates(model_dir: Path, norm: list[str], y: np.ndarray, heads: list[str]) -> dict[int, tuple[float, float, int]]:
     """What another model's pair (the shipped one, say) does with each head's calibration rows,
     scored whole as here and held to its whole-text thresholds (before calibrate_served.py
-    refitted any): (share of the positives caught, share of the negatives flagged, positives),
-    by column of `heads`, for the heads it has and that have positives."""
+    refitted any): (share of the positives caught, share of the negatives flagged or None where
+    there are none, positives), by column of `heads`, for the heads it has and that have
+    positives. Negatives are the rows labelled 0 here, written examples of other categories
+    among them (`with_assumed_negatives`)."""
     from policywarden.classify.encoder import EncoderModel
 
     enc_dir = Path(model_dir) / "encoder"
@@ -84,7 +86,7 @@ def reference_rates(model_dir: Path, norm: list[str], y: np.ndarray, heads: list
             a, b = meta["platt"][h]
             enc = sigmoid(logits[:, meta["heads"].index(h)] * a + b)
             s = cascade["weight"] * enc + (1 - cascade["weight"]) * lin[:, linear.heads.index(h)]
-            fpr = float((s[negatives] >= whole[h]).mean()) if negatives.any() else 0.0
+            fpr = float((s[negatives] >= whole[h]).mean()) if negatives.any() else None  # no ceiling without negatives
             rates[j] = (float((s[positives] >= whole[h]).mean()), fpr, int(positives.sum()))
     return rates
 
@@ -99,7 +101,7 @@ def recall_floors(rates: dict, under: int | None = None) -> dict:
 def fpr_ceilings(rates: dict, from_: int | None = None) -> dict:
     """The ceilings of --fpr-ceiling from `reference_rates` (or `served_rates`): the share of
     each head's negatives the reference flags, for heads with at least `from_` positives if given."""
-    return {j: f for j, (_, f, n) in rates.items() if from_ is None or n >= from_}
+    return {j: f for j, (_, f, n) in rates.items() if f is not None and (from_ is None or n >= from_)}
 
 
 def blend_eval(y, lin, enc, w, floor=0.3, tolerance=0.0, current=None, errors_from=None, f1_only=(), min_recall=None,

@@ -71,8 +71,11 @@ def refit_openai(records, scores: list[dict[str, float]], current: dict[str, flo
 def served_rates(model_dir: str, records, ids: list[str]) -> tuple[dict[str, tuple[float, float, int]], str]:
     """Per policy category, what the model in `model_dir` does with the calibration prompts
     scored as served, held to its own thresholds: (share of the positives flagged under it,
-    share of the negatives flagged under it, positives), for categories it has and that have
-    positives; and that model's version. Unrounded: 11/12 rounded up would ask for all 12."""
+    share of the negatives flagged under it or None where there are none, positives), for
+    categories it has and that have positives; and that model's version. Negatives are the
+    prompts labelled 0 for the category: a written example of another category is unknown here,
+    as `tune` counts it, not a negative as in calibrate_cascade.py. Unrounded: 11/12 rounded up
+    would ask for all 12."""
     reference = Warden(model_dir=model_dir, encoder_cache=0)
     thresholds = {r.id: r.threshold for r in reference.decider.rows}
     scores = reference.scores([r.text for r in records])[0]
@@ -82,7 +85,7 @@ def served_rates(model_dir: str, records, ids: list[str]) -> tuple[dict[str, tup
         caught = [h for h, r in zip(hit, records) if r.label(cid) == 1]
         flagged = [h for h, r in zip(hit, records) if r.label(cid) == 0]
         if caught:
-            rates[cid] = (float(np.mean(caught)), float(np.mean(flagged)) if flagged else 0.0, len(caught))
+            rates[cid] = (float(np.mean(caught)), float(np.mean(flagged)) if flagged else None, len(caught))
     return rates, reference.model_version
 
 
@@ -97,7 +100,9 @@ def main() -> None:
                     help="see calibrate_cascade.py --floor-under (positives among the calibration prompts)")
     ap.add_argument("--fpr-ceiling", metavar="MODEL_DIR",
                     help="see calibrate_cascade.py --fpr-ceiling: no policy category flags more of its calibration "
-                         "negatives, scored as served, than that model (scored likewise) flags at its own thresholds")
+                         "negatives, scored as served, than that model (scored likewise) flags at its own thresholds "
+                         "(negatives here: prompts labelled 0 for it; written examples of other categories are unknown, "
+                         "not negatives as there)")
     ap.add_argument("--ceiling-from", type=int, metavar="POSITIVES",
                     help="see calibrate_cascade.py --ceiling-from (positives among the calibration prompts)")
     ap.add_argument("--heads", choices=("policy", "openai", "all"), default="policy",
