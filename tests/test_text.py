@@ -490,6 +490,11 @@ def test_a_starred_letter_is_read_as_the_word():
     assert normalize("tr?ns people are sk?pping, expl?sive") == "trans people are skipping, explosive"
     assert normalize("I don?t think we?ll go, they?re late, I?m out, mom?s car") == "i don't think we'll go, they're late, i'm out, mom's car"
     assert normalize("k?ll yourself, wh?re, sh?t") == "kill yourself, whore, shit"  # a hidden letter, not an apostrophe
+    # a dot beside a single letter hides one before letters that are no word (session 32), but not in
+    # a link, code, a run-on sentence or between longer pieces, where it joins as often as it hides
+    assert normalize("ch#ld p.rnography, m.nipulate p.ople, a g.rl") == "child pornography, manipulate people, a girl"
+    for text in ("t.co/abc", "no.i think", "l.id", "da.i", "x.ray", "dr.nk", "jo.smith@example.com", "i.e. this", "a.b"):
+        assert normalize(text) == text, text
     for text in ("really?yes why?because good?yes", "index.php?id", "a?b", "C?est la vie", "page?t=10", "youtu.be/abc?t"):
         assert normalize(text) == text.lower().replace("10", "io")  # two words, letters alone, a word beside, a link
     # "@" is "a" where that makes a word, else it may hide another letter

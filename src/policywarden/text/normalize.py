@@ -372,12 +372,30 @@ def _unmask(m: re.Match[str]) -> str:
     # "_" beside a word is a name in code; "?" there a letter lost to the wrong encoding ("C?est")
     hiding = alone and mark in _HIDING and not (mark in "_?" and beside_word)
     any_word = star or hiding or (alone and single and not beside_word)
+    if not any_word and _inside(m, mark, words, starred):
+        found = [w for _, w in unstarred(starred, any_word=True)]  # one letter in the dot's place, never joined
+        return _likeliest(found, *_neighbours(m.string, m.start(), m.end())) if found else word
     found = [w for _, w in unstarred(starred, any_word=any_word)]
     if any_word and not star and listed(joined := "".join(words)):
         if not hiding:
             return joined  # a mark put in between letters, not in the place of one: "E-ternal", "U-s-er"
         found.append(joined)  # "#" or "_" may be either: "cr#ate" is likelier "create" than "crate"
     return _likeliest(found, *_neighbours(m.string, m.start(), m.end())) if found else word
+
+
+def _inside(m: re.Match[str], mark: str, words: list[str], starred: str) -> bool:
+    """Whether a dot hides the second or the second-last letter of a word ("p.rnography",
+    "m.nipulate", "g.rl", "S.utherners"): it stands alone between a single letter (not "a" or
+    "I", words themselves) and letters that are no listed word, with no link or address beside it
+    ("t.co/", "a.b@"). As a hyphen there is read ("k-ll"), but stricter, since a dot also ends
+    sentences and joins names in code ("no.i", "l.id", "da.i" are left be). Between longer pieces
+    ("dr.nk", "op-ed", "co-ed") a hidden letter cannot be told from a joint, and is not read."""
+    if mark != "." or len(words) != 2 or starred.count("*") != 1:
+        return False
+    short, rest = sorted(words, key=len)
+    if len(short) != 1 or short.lower() in ("a", "i") or len(rest) < 2 or listed(rest.lower()):
+        return False
+    return m.string[m.start() - 1 : m.start()] not in ("/", "@", ":", ".") and m.string[m.end() : m.end() + 1] not in ("/", "@", ":")
 
 
 _LAST_WORD = re.compile(r"([^\W\d_]+)[^\w]*$")
