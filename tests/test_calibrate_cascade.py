@@ -85,6 +85,25 @@ def test_a_false_flag_ceiling_keeps_a_head_from_flagging_more():
     assert blend_eval(y, s, s, 0.5, min_recall={0: 1.0}, max_fpr={0: 0.0})[0][0] <= 0.5
 
 
+def test_the_bounds_score_each_reference_once_and_record_what_they_hold():
+    from argparse import Namespace
+
+    from calibrate_cascade import reference_bounds
+
+    scored = []
+
+    def rates_of(model_dir):
+        scored.append(model_dir)
+        return {0: (0.9, 0.1, 50), 1: (0.5, None, 500)}, f"v-{model_dir}"
+
+    args = Namespace(recall_floor="ref", floor_under=100, fpr_ceiling="ref", ceiling_from=100)
+    floors, ceilings, meta = reference_bounds(args, rates_of, name=["a", "b"].__getitem__)
+    assert scored == ["ref"] and floors == {0: 0.9} and ceilings == {}  # head b has no negatives: no ceiling
+    assert meta == {"recall_floor": {"model": "v-ref", "floors": {"a": 0.9}}, "fpr_ceiling": None}
+    none = reference_bounds(Namespace(recall_floor=None, floor_under=None, fpr_ceiling=None, ceiling_from=None), rates_of)
+    assert none == (None, None, {"recall_floor": None, "fpr_ceiling": None}) and scored == ["ref"]
+
+
 def test_the_floors_are_what_the_reference_pair_catches():
     from calibrate_cascade import fpr_ceilings, recall_floors, reference_rates
 

@@ -104,6 +104,27 @@ def fpr_ceilings(rates: dict, from_: int | None = None) -> dict:
     return {j: f for j, (_, f, n) in rates.items() if f is not None and (from_ is None or n >= from_)}
 
 
+def reference_bounds(args, rates_of, name=lambda key: key) -> tuple[dict | None, dict | None, dict]:
+    """--recall-floor/--floor-under and --fpr-ceiling/--ceiling-from (this script's and
+    calibrate_served.py's): the floors and the ceilings from `rates_of(model_dir) -> (rates,
+    version)`, each directory scored once, and the metadata that records them ("recall_floor",
+    "fpr_ceiling"; each key named by `name`)."""
+    scored = {d: rates_of(d) for d in {args.recall_floor, args.fpr_ceiling} - {None}}
+    floors = ceilings = None
+    meta: dict = {"recall_floor": None, "fpr_ceiling": None}
+    if args.recall_floor:
+        rates, version = scored[args.recall_floor]
+        floors = recall_floors(rates, args.floor_under)
+        if floors:
+            meta["recall_floor"] = {"model": version, "floors": {name(k): round(f, 4) for k, f in floors.items()}}
+    if args.fpr_ceiling:
+        rates, version = scored[args.fpr_ceiling]
+        ceilings = fpr_ceilings(rates, args.ceiling_from)
+        if ceilings:
+            meta["fpr_ceiling"] = {"model": version, "ceilings": {name(k): round(f, 4) for k, f in ceilings.items()}}
+    return floors, ceilings, meta
+
+
 def blend_eval(y, lin, enc, w, floor=0.3, tolerance=0.0, current=None, errors_from=None, f1_only=(), min_recall=None,
                max_fpr=None):
     """Thresholds fitted per head on (y, blend) and the macro F1 over heads they give.
@@ -215,20 +236,9 @@ def main() -> None:
         sets[name] = (with_assumed_negatives(label_matrix(recs, heads), recs, heads), lin_full[:, cols], sigmoid(logits * a + b), lin_full, recs)
 
     y_c, lin_c, enc_c, lin_full_c, _ = sets["cal"]
-    floors, floors_from, ceilings, ceilings_from = None, None, None, None
-    rates: dict[str, dict] = {}  # by reference directory: scored once where both bounds name it
-
-    def reference(model_dir: str) -> tuple[dict, str]:
-        if model_dir not in rates:
-            rates[model_dir] = reference_rates(Path(model_dir), [normalize(r.text) for r in cal], y_c, heads)
-        return rates[model_dir], json.loads((Path(model_dir) / "encoder" / "model.json").read_text())["version"]
-
-    if args.recall_floor:
-        found, floors_from = reference(args.recall_floor)
-        floors = recall_floors(found, args.floor_under)
-    if args.fpr_ceiling:
-        found, ceilings_from = reference(args.fpr_ceiling)
-        ceilings = fpr_ceilings(found, args.ceiling_from)
+    floors, ceilings, bounds_meta = reference_bounds(
+        args, lambda d: (reference_rates(Path(d), [normalize(r.text) for r in cal], y_c, heads),
+                         json.loads((Path(d) / "encoder" / "model.json").read_text())["version"]), name=heads.__getitem__)
     results = {}
     for w in WEIGHTS:
         th, f1 = blend_eval(y_c, lin_c, enc_c, w)
@@ -310,8 +320,7 @@ def main() -> None:
         "tolerance": args.tolerance,
         "objective": "f1" if args.errors is None else f"errors for heads with {args.errors}+ positives, else f1",
         "kept_from": meta_kept,
-        "recall_floor": {"model": floors_from, "floors": {heads[j]: round(f, 4) for j, f in floors.items()}} if floors else None,
-        "fpr_ceiling": {"model": ceilings_from, "ceilings": {heads[j]: round(f, 4) for j, f in ceilings.items()}} if ceilings else None,
+        **bounds_meta,
         "unattributed": None,  # new thresholds void an earlier choice: calibrate_unattributed.py makes it again
         "unattributed_whole_text": fallback_table,
         "thresholds": thresholds,

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
 from build_encoder import calibration_prompts, model_parser  # noqa: E402
-from calibrate_cascade import fpr_ceilings, recall_floors  # noqa: E402
+from calibrate_cascade import reference_bounds  # noqa: E402
 
 from policywarden import Warden  # noqa: E402
 from policywarden.classify.cascade import CascadeScorer  # noqa: E402
@@ -128,16 +128,7 @@ def main() -> None:
     moved: dict[str, float] = {}
 
     if args.heads in ("all", "policy"):
-        floors, floors_from, ceilings, ceilings_from = None, None, None, None
-        reference: dict[str, tuple] = {}  # by model directory: scored once where both bounds name it
-        for model_dir in {args.recall_floor, args.fpr_ceiling} - {None}:
-            reference[model_dir] = served_rates(model_dir, cal, ids)
-        if args.recall_floor:
-            rates, floors_from = reference[args.recall_floor]
-            floors = recall_floors(rates, args.floor_under)
-        if args.fpr_ceiling:
-            rates, ceilings_from = reference[args.fpr_ceiling]
-            ceilings = fpr_ceilings(rates, args.ceiling_from)
+        floors, ceilings, bounds_meta = reference_bounds(args, lambda d: served_rates(d, cal, ids))
         result = tune(warden, examples_from(cal, ids), Objective(errors_from=args.errors), "input", MIN_POSITIVES,
                       served=served, tolerance=args.tolerance, min_recall=floors, fpr_ceiling=ceilings)
         before, after = result["overall"]["fit"]["before"], result["overall"]["fit"]["after"]
@@ -152,8 +143,7 @@ def main() -> None:
             "objective": "f1" if args.errors is None else f"errors for categories with {args.errors}+ positives, else f1",
             "verdict_before": before,
             "verdict_after": after,
-            "recall_floor": {"model": floors_from, "floors": {c: round(f, 4) for c, f in floors.items()}} if floors else None,
-            "fpr_ceiling": {"model": ceilings_from, "ceilings": {c: round(f, 4) for c, f in ceilings.items()}} if ceilings else None,
+            **bounds_meta,
         })
         cascade["unattributed"] = None  # chosen against the old thresholds: calibrate_unattributed.py again
 

@@ -123,11 +123,11 @@ def _fold_word(token: str, latin_text: bool) -> str:
     (`fold_token`) and, where that changed a word with a letter stretched in it, that word read
     (`_unstretch_folded`)."""
     folded = fold_token(token, latin_text)
-    if folded == token or not _HIDDEN_STRETCH.fullmatch(core := token.strip(_EDGE)):
+    if folded == token or not _HIDDEN_STRETCH.fullmatch(token.strip(_EDGE)):
         return folded
     read = folded.strip(_EDGE)
     at = folded.find(read)
-    return folded[:at] + _unstretch_folded(read) + folded[at + len(read) :] if read.isalpha() and core else folded
+    return folded[:at] + _unstretch_folded(read) + folded[at + len(read) :] if read.isalpha() else folded
 
 
 def strip_marks(text: str) -> str:
