@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import sys
@@ -65,6 +66,14 @@ def recall_by_item(items: dict) -> float:
     """The mean over items (a JailbreakBench goal, a prompt) of the share of their positives
     flagged (each item: a list of verdicts): a cluster of variants counts once."""
     return round(sum(sum(v) / len(v) for v in items.values()) / len(items), 4) if items else 0.0
+
+
+def row_flags(texts: list[str], flagged: list[bool]) -> dict:
+    """Which rows were flagged, for a paired comparison of two models on the same texts
+    (`benchmarks/release.py`): their positions, and a digest of the texts in order so that rows
+    of different files are never paired. The texts themselves are not written."""
+    digest = hashlib.sha256("\x1e".join(texts).encode("utf-8")).hexdigest()[:16]
+    return {"digest": digest, "flagged": [i for i, f in enumerate(flagged) if f]}
 
 
 def candidate_options(ap) -> None:

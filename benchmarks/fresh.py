@@ -29,7 +29,7 @@ import argparse
 import json
 from collections import Counter, defaultdict
 
-from common import ROOT, candidate_options, emit
+from common import ROOT, candidate_options, emit, row_flags
 
 from policywarden import Warden
 
@@ -69,6 +69,7 @@ def benign_report(rows: list[dict], verdicts: list, *fields: str) -> dict:
     for f in fields:
         report[f"by_{f}"] = {k: {"texts": len(g), "flagged": sum(g), "flagged_share": share(sum(g), len(g))} for k, g in sorted(groups[f].items())}
     report["flagged_under"] = dict(went.most_common())
+    report["rows"] = row_flags([r["text"] for r in rows], [v.flagged for v in verdicts])
     return report
 
 
@@ -89,6 +90,7 @@ def identity_report(rows: list[dict], verdicts: list) -> dict:
     report["benign_by_group"] = {g: tally(v for r, v in zip(rows, verdicts) if r["group"] == g and not r["hateful"])
                                  for g in sorted({r["group"] for r in rows})}
     report["benign_flagged_under"] = dict(Counter(h.id for r, v in zip(rows, verdicts) if not r["hateful"] for h in v.hits).most_common())
+    report["rows"] = row_flags([r["text"] for r in rows], [v.flagged for v in verdicts])
     return report
 
 
@@ -139,6 +141,7 @@ def main() -> None:
         "unexposed": {"texts": clean["texts"], "recall_own": share(clean["own"], clean["texts"]),
                       "recall_any": share(clean["any"], clean["texts"])},
         "categories": ordered,
+        "rows": row_flags([r["text"] for r in violations], [v.flagged for v in vv]),
     }
 
     if (SUITE / "identity.jsonl").exists():

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from common import candidate_options, emit
+from common import candidate_options, emit, row_flags
 
 from policywarden import Warden
 
@@ -23,9 +23,14 @@ def main() -> None:
     args = ap.parse_args()
     warden = Warden(model_dir=args.model, encoder_gate=args.gate)
     rows, tot = {}, {"flag": 0, "hit_own": 0, "hit_any": 0, "allow": 0, "false_pos": 0}
+    # Every example in policy order with its verdict, for a paired comparison (release.py).
+    seen: dict[str, tuple[list[str], list[bool]]] = {"flag": ([], []), "allow": ([], [])}
     for cat in warden.policy.categories:
         flagged = warden.moderate(cat.examples.flag)
         allowed = warden.moderate(cat.examples.allow)
+        for kind, texts, verdicts in (("flag", cat.examples.flag, flagged), ("allow", cat.examples.allow, allowed)):
+            seen[kind][0].extend(texts)
+            seen[kind][1].extend(v.flagged for v in verdicts)
         own = sum(any(h.id == cat.id for h in v.hits) for v in flagged)
         anyhit = sum(v.flagged for v in flagged)
         fps = [v for v in allowed if v.flagged]
@@ -48,6 +53,7 @@ def main() -> None:
         "recall_any": round(tot["hit_any"] / tot["flag"], 3),
         "false_positive_rate": round(tot["false_pos"] / tot["allow"], 3),
         **tot,
+        "rows": {kind: row_flags(*pair) for kind, pair in seen.items()},
     }
     print(f"{'category':46} {'recall(own)':>11} {'recall(any)':>11} {'FP rate':>8}  scorer")
     for cid, r in rows.items():

@@ -43,12 +43,20 @@ identity statements flagged less often than by the baseline, its hateful ones at
 IDENTITY_HATEFUL lower. Without it the identity figures are shown, not judged.
 
 A change of the rule is written down before the figures it judges are seen.
+
+Shown, not judged (session 33): where both sides' fresh.json and policy_examples.json record
+which rows they flagged (`rows`, the same texts by digest), the texts of each small suite whose
+verdict changed, both ways, and the one-sided exact McNemar p of the change for the worse (the
+chance of at least that many of the changed texts going the worse way if each were a coin
+toss). On 200 everyday texts at 2.5% the guards' counts move by about 2 texts by chance; the
+changed texts tell a few new false flags cleared elsewhere from a few added with none cleared.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +113,14 @@ def figures(directory: Path) -> dict:
         if identity else None,
         "robustness": {name: r["still_flagged"] for name, r in robust["disguises"].items()},
         "decode_benign_rows": {name: r["benign_newly_flagged"] for name, r in robust["disguises"].items() if _decodes(name)},
+        # Which rows each small suite flagged, for the changed texts (shown, not judged); a
+        # suite is "benign" where a flag is an error, "violating" where a miss is.
+        "rows": {name: (kind, rows) for name, kind, rows in (
+            ("fresh everyday", "benign", fresh["everyday"].get("rows")),
+            ("fresh look-alikes", "benign", fresh["lookalikes"].get("rows")),
+            ("fresh violations", "violating", v.get("rows")),
+            ("policy examples", "violating", s.get("rows", {}).get("flag")),
+            ("policy look-alikes", "benign", s.get("rows", {}).get("allow"))) if rows},
         "texts": {"heldout": o["n"], "fresh": (fresh["everyday"]["texts"], fresh["lookalikes"]["texts"], v["texts"]),
                   "policy": (s["flag"], s["allow"])},
     }
@@ -119,6 +135,29 @@ def decode_benign(f: dict, rows) -> float:
     """The mean share of benign texts flagged on these decode rows."""
     rows = list(rows)
     return sum(f["decode_benign_rows"][r] for r in rows) / len(rows) if rows else 0.0
+
+
+def worse_p(worse: int, better: int) -> float:
+    """One-sided exact McNemar: the chance that at least `worse` of the worse + better changed
+    texts change for the worse if each change were a fair coin toss."""
+    n = worse + better
+    return sum(math.comb(n, k) for k in range(worse, n + 1)) / 2**n
+
+
+def changed_texts(base: dict, cand: dict) -> dict[str, dict]:
+    """Per small suite measured with row flags on both sides over the same texts: how many
+    texts only the candidate flagged, only the baseline flagged, and the p of the change for the
+    worse (`worse_p`)."""
+    out = {}
+    for name, (kind, rows) in base.get("rows", {}).items():
+        theirs = cand.get("rows", {}).get(name)
+        if not theirs or theirs[1]["digest"] != rows["digest"]:
+            continue
+        b, c = set(rows["flagged"]), set(theirs[1]["flagged"])
+        worse, better = (len(c - b), len(b - c)) if kind == "benign" else (len(b - c), len(c - b))
+        out[name] = {"candidate_only": len(c - b), "baseline_only": len(b - c), "worse": worse, "better": better,
+                     "p_worse": round(worse_p(worse, better), 4)}
+    return out
 
 
 def heldout_interval(base_dir: Path, cand_dir: Path) -> list[float] | None:
@@ -240,7 +279,14 @@ def main() -> None:
         print(f"\n{d}: {'PASSES' if not why else 'FAILS'}" + (f" (held-out F1 interval {interval})" if interval else ""))
         for reason in why:
             print(f"  - {reason}")
-        report["candidates"].append({"dir": d, **f, "heldout_f1_interval": interval, "passes": not why, "fails_on": why})
+        paired = changed_texts(base, f)
+        if paired:
+            print("  texts whose verdict changed (shown, not judged; p: one-sided exact McNemar for the worse):")
+            for name, c in paired.items():
+                print(f"    {name:20} flagged by the candidate only {c['candidate_only']:>3}, by the baseline only "
+                      f"{c['baseline_only']:>3}  (p {c['p_worse']:.3f})")
+        report["candidates"].append({"dir": d, **f, "heldout_f1_interval": interval, "passes": not why, "fails_on": why,
+                                     "changed_texts": paired})
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
         print(f"wrote {args.json}")

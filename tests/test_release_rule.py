@@ -218,3 +218,32 @@ def test_held_out_positives_are_counted_by_item():
     pred = np.array([True, False, False, False, True, False, True])
     # Items: the goal (1 of 4 flagged), "one" (flagged), "two" (missed).
     assert by_group(records, y, pred) == {"groups": 3, "recall_by_group": round((0.25 + 1 + 0) / 3, 4)}
+
+
+def test_changed_texts_are_paired_by_row_and_judge_nothing(tmp_path):
+    def rows(c, everyday, examples, digest="d1"):
+        c["fresh"]["everyday"]["rows"] = {"digest": digest, "flagged": everyday}
+        c["policy_examples"]["summary"]["rows"] = {"flag": {"digest": "p1", "flagged": examples}}
+
+    base_fig, cand_fig = copy.deepcopy(BASE), copy.deepcopy(BASE)
+    rows(base_fig, [1, 2, 3, 4, 5], list(range(247)))
+    # Three new false flags and one cleared; two examples missed and one caught instead.
+    rows(cand_fig, [2, 3, 4, 5, 6, 7, 8], [*range(2, 247), 250])
+    base = release.figures(outputs(tmp_path, "base", base_fig))
+    cand = release.figures(outputs(tmp_path, "cand", cand_fig))
+    changed = release.changed_texts(base, cand)
+    assert changed["fresh everyday"] == {"candidate_only": 3, "baseline_only": 1, "worse": 3, "better": 1, "p_worse": 0.3125}
+    assert changed["policy examples"] == {"candidate_only": 1, "baseline_only": 2, "worse": 2, "better": 1, "p_worse": 0.5}
+    assert "fresh look-alikes" not in changed  # not recorded on either side
+    # Rows of other texts are never paired.
+    rows(cand_fig, [2, 3, 4, 5, 6, 7, 8], [*range(2, 247), 250], digest="other")
+    other = release.figures(outputs(tmp_path, "cand3", cand_fig))
+    assert "fresh everyday" not in release.changed_texts(base, other)
+
+
+def test_the_exact_mcnemar_p_of_the_worse_direction():
+    assert release.worse_p(0, 0) == 1.0
+    assert release.worse_p(3, 0) == 0.125
+    assert release.worse_p(0, 3) == 1.0
+    assert release.worse_p(6, 0) == pytest.approx(1 / 64)
+    assert release.worse_p(5, 1) == pytest.approx(7 / 64)
