@@ -15,7 +15,8 @@ missed under every category, and the policy's examples missed under every catego
 look-alikes flagged. Guards, each of which fails a candidate:
 - the paired 95% interval of held-out F1 (candidate less baseline) has its lower end at -0.010
   or above;
-- fresh everyday texts flagged at most 1 more, look-alikes at most 2 more;
+- fresh everyday texts flagged at most 1 more in 200, look-alikes at most 2 more in 300 (in
+  proportion on a larger suite, rounded down: session 33);
 - the policy's examples: at most 2 fewer caught, at most 2 more look-alikes flagged;
 - no policy category with 20+ held-out positives loses more than 15 points of recall; where
   both sides' heldout.json count items ("groups", "recall_by_group": a JailbreakBench goal's
@@ -62,7 +63,10 @@ from pathlib import Path
 import numpy as np
 
 F1_FLOOR = -0.010
-EVERYDAY, LOOKALIKES = 1, 2
+# Fresh everyday texts and look-alikes flagged: at most 1 more in 200 and 2 more in 300, as
+# shares (session 33, before the suites grew and before any candidate was judged on them), so a
+# larger suite allows as many more in proportion: floor(share x texts).
+EVERYDAY, LOOKALIKES = 1 / 200, 2 / 300
 POLICY_CAUGHT, POLICY_LOOKALIKES = 2, 2
 CATEGORY_POSITIVES, CATEGORY_RECALL = 20, 0.15
 ROBUST_ROW = 0.03
@@ -137,6 +141,11 @@ def decode_benign(f: dict, rows) -> float:
     return sum(f["decode_benign_rows"][r] for r in rows) / len(rows) if rows else 0.0
 
 
+def allowed_more(share: float, texts: int) -> int:
+    """How many more texts of a suite of `texts` a candidate may flag: `share` of them, rounded down."""
+    return math.floor(share * texts + 1e-9)
+
+
 def worse_p(worse: int, better: int) -> float:
     """One-sided exact McNemar: the chance that at least `worse` of the worse + better changed
     texts change for the worse if each change were a fair coin toss."""
@@ -202,9 +211,10 @@ def judge(base: dict, cand: dict, interval: list[float] | None) -> list[str]:
         why.append("no paired held-out interval (heldout.npz in both directories)")
     elif interval[0] < F1_FLOOR:
         why.append(f"held-out F1 interval starts at {interval[0]:+.4f} (< {F1_FLOOR:+.3f})")
-    if cand["everyday_flagged"] > base["everyday_flagged"] + EVERYDAY:
+    everyday, lookalikes = base["texts"]["fresh"][:2]
+    if cand["everyday_flagged"] > base["everyday_flagged"] + allowed_more(EVERYDAY, everyday):
         why.append(f"everyday flagged {base['everyday_flagged']} -> {cand['everyday_flagged']}")
-    if cand["lookalikes_flagged"] > base["lookalikes_flagged"] + LOOKALIKES:
+    if cand["lookalikes_flagged"] > base["lookalikes_flagged"] + allowed_more(LOOKALIKES, lookalikes):
         why.append(f"look-alikes flagged {base['lookalikes_flagged']} -> {cand['lookalikes_flagged']}")
     if cand["policy_caught"] < base["policy_caught"] - POLICY_CAUGHT:
         why.append(f"policy examples caught {base['policy_caught']} -> {cand['policy_caught']}")

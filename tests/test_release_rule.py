@@ -247,3 +247,21 @@ def test_the_exact_mcnemar_p_of_the_worse_direction():
     assert release.worse_p(0, 3) == 1.0
     assert release.worse_p(6, 0) == pytest.approx(1 / 64)
     assert release.worse_p(5, 1) == pytest.approx(7 / 64)
+
+
+def test_the_fresh_guards_scale_with_the_suite(tmp_path):
+    assert [release.allowed_more(release.EVERYDAY, n) for n in (200, 399, 400, 600)] == [1, 1, 2, 3]
+    assert [release.allowed_more(release.LOOKALIKES, n) for n in (300, 449, 450, 600)] == [2, 2, 3, 4]
+
+    def grown(c, flagged):
+        c["fresh"]["everyday"].update(texts=600, flagged=flagged)
+
+    base_fig = copy.deepcopy(BASE)
+    grown(base_fig, 15)
+    for flagged, fails in ((18, False), (19, True)):
+        cand_fig = copy.deepcopy(BASE)
+        grown(cand_fig, flagged)
+        cand_fig["heldout"]["overall"]["fn"] -= flagged - 15  # as many fewer errors elsewhere
+        base = release.figures(outputs(tmp_path, f"base{flagged}", base_fig))
+        cand = release.figures(outputs(tmp_path, f"cand{flagged}", cand_fig))
+        assert (f"everyday flagged 15 -> {flagged}" in release.judge(base, cand, [0.0, 0.0])) == fails
