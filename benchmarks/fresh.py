@@ -35,12 +35,16 @@ from policywarden import Warden
 
 SUITE = ROOT / "benchmarks" / "fresh"
 GOALS = {"everyday": 0.02, "lookalikes": 0.10}
+FIRST_WRITTEN = "2026-12-02"
 
 
 def load(name: str) -> list[dict]:
     path = SUITE / f"{name}.jsonl"
     with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+        rows = [json.loads(line) for line in f if line.strip()]
+    for row in rows:  # rows written since the suite's first day say when
+        row.setdefault("added", FIRST_WRITTEN)
+    return rows
 
 
 def share(n: int, d: int) -> float:
@@ -108,8 +112,8 @@ def main() -> None:
         raise SystemExit(f"violations.jsonl names categories the policy lacks: {unknown}")
 
     results: dict = {"model": warden.model_version, "policy": warden.policy.ref, "goals": GOALS}
-    results["everyday"] = benign_report(everyday, warden.moderate([r["text"] for r in everyday]), "topic")
-    results["lookalikes"] = benign_report(lookalikes, warden.moderate([r["text"] for r in lookalikes]), "topic", "near")
+    results["everyday"] = benign_report(everyday, warden.moderate([r["text"] for r in everyday]), "topic", "added")
+    results["lookalikes"] = benign_report(lookalikes, warden.moderate([r["text"] for r in lookalikes]), "topic", "near", "added")
 
     vv = warden.moderate([r["text"] for r in violations])
     per: dict[str, dict] = {}
@@ -155,6 +159,8 @@ def main() -> None:
               f"unexposed {u['flagged']} of {u['texts']} ({u['flagged_share']:.1%})")
         for topic, t in r["by_topic"].items():
             print(f"  {topic:36} {t['flagged']:>3} of {t['texts']:<3} {t['flagged_share']:>6.1%}")
+        for added, t in r["by_added"].items():
+            print(f"  {'written ' + added:36} {t['flagged']:>3} of {t['texts']:<3} {t['flagged_share']:>6.1%}")
         if r["flagged_under"]:
             print("  flagged under: " + ", ".join(f"{k} {v}" for k, v in r["flagged_under"].items()))
         print(f"  as /v1/moderations flags them (a policy hit or any OpenAI category): {r['openai_flagged']} of {r['texts']} "

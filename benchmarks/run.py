@@ -115,6 +115,15 @@ def api_share(r: dict) -> str:
             f"{r['openai_flagged']} of {r['texts']} ({r['openai_flagged_share']:.1%}); {alone}.")
 
 
+def by_added(r: dict) -> str:
+    """The share flagged of the rows written on each day, where the suite grew after its first."""
+    days = r.get("by_added", {})
+    if len(days) < 2:
+        return ""
+    return " By the day the rows were written: " + ", ".join(
+        f"{day} {g['flagged']} of {g['texts']} ({g['flagged_share']:.1%})" for day, g in days.items()) + "."
+
+
 def fresh() -> list[str]:
     if not (RESULTS / "fresh.json").exists():
         return []
@@ -129,7 +138,7 @@ def fresh() -> list[str]:
         unexposed = f" Without the rows marked `exposed`: {u['flagged']} of {u['texts']} ({u['flagged_share']:.1%})." if u and u["texts"] < r["texts"] else ""
         lines += [f"{title}: {r['flagged']} of {r['texts']} flagged ({r['flagged_share']:.1%}; the issue's goal: at most {fr['goals'][name]:.0%}).{unexposed} "
                   "Flagged under: " + (", ".join(f"`{k}` {v}" for k, v in r["flagged_under"].items()) or "nothing") + "."
-                  + api_share(r), "",
+                  + api_share(r) + by_added(r), "",
                   "| topic | texts | flagged |", "| --- | ---: | ---: |"]
         lines += [f"| {t} | {g['texts']} | {g['flagged_share']:.3f} |" for t, g in r["by_topic"].items()]
         lines.append("")

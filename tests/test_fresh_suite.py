@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -29,8 +30,10 @@ def test_rows_have_their_fields(name):
     data = rows(name)
     assert len(data) >= 100
     for row in data:
-        # `exposed` (optional) says when and how a text's wording reached training-data writers.
-        assert set(row) - {"exposed"} == FIELDS[name], row
+        # `exposed` (optional) says when and how a text's wording reached training-data writers;
+        # `added` (optional), the day a row was written, where after the suite's first.
+        assert set(row) - {"exposed", "added"} == FIELDS[name], row
+        assert "added" not in row or re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["added"]), row
         assert all(isinstance(row[k], str) and row[k].strip() for k in FIELDS[name] - {"hateful"}), row
         if name == "identity":
             assert isinstance(row["hateful"], bool) and row["kind"] in IDENTITY_KINDS[row["hateful"]], row
