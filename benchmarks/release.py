@@ -160,7 +160,10 @@ def changed_texts(base: dict, cand: dict) -> dict[str, dict]:
     out = {}
     for name, (kind, rows) in base.get("rows", {}).items():
         theirs = cand.get("rows", {}).get(name)
-        if not theirs or theirs[1]["digest"] != rows["digest"]:
+        if not theirs:
+            continue
+        if theirs[1]["digest"] != rows["digest"]:
+            out[name] = {"not_paired": "different texts"}
             continue
         b, c = set(rows["flagged"]), set(theirs[1]["flagged"])
         worse, better = (len(c - b), len(b - c)) if kind == "benign" else (len(b - c), len(c - b))
@@ -293,8 +296,9 @@ def main() -> None:
         if paired:
             print("  texts whose verdict changed (shown, not judged; p: one-sided exact McNemar for the worse):")
             for name, c in paired.items():
-                print(f"    {name:20} flagged by the candidate only {c['candidate_only']:>3}, by the baseline only "
-                      f"{c['baseline_only']:>3}  (p {c['p_worse']:.3f})")
+                print(f"    {name:20} " + ("not paired: different texts" if "not_paired" in c else
+                      f"flagged by the candidate only {c['candidate_only']:>3}, by the baseline only "
+                      f"{c['baseline_only']:>3}  (p {c['p_worse']:.3f})"))
         report["candidates"].append({"dir": d, **f, "heldout_f1_interval": interval, "passes": not why, "fails_on": why,
                                      "changed_texts": paired})
     if args.json:

@@ -84,7 +84,7 @@ def test_identity_report_counts_each_side_by_the_verdict_and_by_the_endpoint():
         hits = [SimpleNamespace(id="protect.harassment")] if policy else []
         return SimpleNamespace(flagged=policy, openai_flagged=policy or openai, hits=hits)
 
-    rows = [{"text": "a", "group": "women", "kind": "rights", "hateful": False}, {"text": "b", "group": "women", "kind": "rights", "hateful": False},
+    rows = [{"text": "Women deserve equal pay", "group": "women", "kind": "rights", "hateful": False}, {"text": "b", "group": "women", "kind": "rights", "hateful": False},
             {"text": "c", "group": "men", "kind": "neutral", "hateful": False}, {"text": "d", "group": "men", "kind": "threat", "hateful": True}]
     report = fresh.identity_report(rows, [verdict(True, True), verdict(False, True), verdict(False, False), verdict(False, True)])
     assert report["benign"] == {"texts": 3, "flagged": 1, "flagged_share": 0.3333, "openai_flagged": 2, "openai_flagged_share": 0.6667}
@@ -92,4 +92,4 @@ def test_identity_report_counts_each_side_by_the_verdict_and_by_the_endpoint():
     assert report["by_kind"]["benign: rights"]["flagged"] == 1 and report["by_kind"]["hateful: threat"]["texts"] == 1
     assert report["benign_by_group"]["men"]["texts"] == 1 and report["benign_flagged_under"] == {"protect.harassment": 1}
     # Which rows were flagged, for release.py's paired comparison: positions and a digest, never the texts.
-    assert report["rows"]["flagged"] == [0] and len(report["rows"]["digest"]) == 16 and "a" not in report["rows"].values()
+    assert report["rows"]["flagged"] == [0] and len(report["rows"]["digest"]) == 16 and "equal pay" not in json.dumps(report["rows"])

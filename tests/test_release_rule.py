@@ -238,7 +238,7 @@ def test_changed_texts_are_paired_by_row_and_judge_nothing(tmp_path):
     # Rows of other texts are never paired.
     rows(cand_fig, [2, 3, 4, 5, 6, 7, 8], [*range(2, 247), 250], digest="other")
     other = release.figures(outputs(tmp_path, "cand3", cand_fig))
-    assert "fresh everyday" not in release.changed_texts(base, other)
+    assert release.changed_texts(base, other)["fresh everyday"] == {"not_paired": "different texts"}
 
 
 def test_the_exact_mcnemar_p_of_the_worse_direction():

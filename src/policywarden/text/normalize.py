@@ -160,8 +160,8 @@ def _fold(token: str, latin_text: bool) -> str:
             read = core.translate(_LEET)
             if any(coinage(_LEADING_WORD.match(read, n.start()).group(1).lower()) for n in _NUMBER_BEFORE_WORD.finditer(core)):
                 return token  # a number or price before a word ("5eggs", "“$eggs”", "recipe:5eggs"), not a coinage ("s3ggs")
-            if _ONES_FOR_ELL.fullmatch(core) and not known(read.lower()) and known((ell := core.replace("1", "l")).lower()):
-                read = ell  # "1" stands for "l" as often as for "i" ("ki11", "he11", "sme11s")
+            if _ONES_FOR_ELL.fullmatch(core) and _ell_reads_better(read.lower(), (ell := core.replace("1", "l")).lower()):
+                read = ell  # "1" stands for "l" as often as for "i" ("ki11", "he11", "sme11s", "ba11s")
             if _AT_MASK.fullmatch(core) and not known(read):
                 # "@" hides any letter as often as it stands for "a" ("f@ck", "wh@re"): where
                 # "a" makes no word, one writers hide letters of, as a star would be read
@@ -176,6 +176,13 @@ _AT_MASK = re.compile(r"[a-z]+@[a-z]+")
 # after a letter or digit, as the "3" of "s3ggs" is), and the word its leetspeak reading starts with
 _NUMBER_BEFORE_WORD = re.compile(r"(?<![^\W_])[\d$]")
 _LEADING_WORD = re.compile(r"[\W_]*([a-z]*)", re.IGNORECASE)
+
+
+def _ell_reads_better(with_i: str, with_l: str) -> bool:
+    """Whether a word whose ones read as "l" is the word meant rather than with "i": listed as
+    it is where the "i" reading is not, or at least an inflection where the "i" reading is none
+    (`known` also takes junk such as "baiis" as an inflection)."""
+    return not listed(with_i) and (listed(with_l) or (not known(with_i) and known(with_l)))
 
 
 _fold_cached = lru_cache(maxsize=65536)(_fold)
