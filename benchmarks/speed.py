@@ -9,6 +9,7 @@ resident memory; for the two-stage default (n-gram model, then the encoder for w
 clear) and for the n-gram model alone (`encoder=False`).
 
     python benchmarks/speed.py --gate 0.8 --json F   # with another encoder gate (figures to F only)
+    python benchmarks/speed.py --model DIR --json F  # a candidate model directory (figures to F only)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import resource
 import statistics
 import time
 
-from common import ROOT, emit, gate_options
+from common import ROOT, candidate_options, emit
 
 from policywarden import Warden
 
@@ -53,9 +54,9 @@ def throughput(warden: Warden, texts: list[str], rounds: int = 1) -> float:
     return len(texts) * rounds / (time.perf_counter() - t)
 
 
-def measure(encoder: bool, gate: float | None = None) -> dict:
+def measure(encoder: bool, gate: float | None = None, model: str | None = None) -> dict:
     t0 = time.perf_counter()
-    warden = Warden(encoder=encoder, encoder_cache=0, encoder_gate=gate)  # the models, not the cache: rounds below repeat texts
+    warden = Warden(model_dir=model, encoder=encoder, encoder_cache=0, encoder_gate=gate)  # the models, not the cache: rounds below repeat texts
     load_s = time.perf_counter() - t0
     warden.moderate(messages(50, 99))  # warm-up
 
@@ -104,11 +105,11 @@ def measure(encoder: bool, gate: float | None = None) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    gate_options(ap)
+    candidate_options(ap)
     args = ap.parse_args()
     # The n-gram model alone first: peak memory is per process and only grows.
-    alone = measure(encoder=False)
-    result = measure(encoder=True, gate=args.gate)
+    alone = measure(encoder=False, model=args.model)
+    result = measure(encoder=True, gate=args.gate, model=args.model)
     result["ngram_only"] = alone
     result["encoder_gate"] = args.gate
     for k, val in result.items():
