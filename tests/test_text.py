@@ -540,6 +540,7 @@ def test_a_coined_word_is_read_as_the_word_it_stands_for():
     # "1" for "l" where "i" makes no word (session 33); not in numbers, units or short codes
     assert normalize("ki11 urself, go to He11, it sme11s, st1ll here, ba11s, 1oser") == \
         "kill yourself, go to hell, it smells, still here, balls, loser"
+    assert normalize("#ki11 urself, ki11's wife, #1oser") == "#kill yourself, kill's wife, #loser"  # a hashtag, a possessive
     for text in ("11am", "11th", "user1", "win11", "1st", "NF1", "o1"):
         assert "l" not in normalize(text), text
     assert normalize("n00bbb w00t g00d c00l") in ("noob woot good cool", "noobb woot good cool")  # not "nob"

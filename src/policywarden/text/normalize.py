@@ -44,7 +44,8 @@ LEET_DIGITS = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "
 _LEET = LEET_DIGITS | str.maketrans({"@": "a", "$": "s", "!": "i", "|": "l"})
 _LEET_CHARS = {chr(code) for code in _LEET}
 # A word of four or more letters and ones, no other digit or mark: "ki11", not "10k", "1am", "NF1"
-_ONES_FOR_ELL = re.compile(r"(?=.*1)[a-z1]{4,}", re.IGNORECASE)
+# a word of four or more letters and ones, as a hashtag ("#ki11") or with a possessive ("ki11's")
+_ONES_FOR_ELL = re.compile(r"#?((?=[a-z]*1)[a-z1]{4,})(?:['’]s)?", re.IGNORECASE)
 _WORD = re.compile(r"\S+")
 # "k i l l", "k.i.l.l", "k-i-l-l", "k  i  l  l", "k~i~l~l": three or more single letters joined
 # by a run of spaces or tabs (not line breaks) or one mark. Not "/", ",", ":" or a mark with spaces, which join
@@ -160,8 +161,10 @@ def _fold(token: str, latin_text: bool) -> str:
             read = core.translate(_LEET)
             if any(coinage(_LEADING_WORD.match(read, n.start()).group(1).lower()) for n in _NUMBER_BEFORE_WORD.finditer(core)):
                 return token  # a number or price before a word ("5eggs", "“$eggs”", "recipe:5eggs"), not a coinage ("s3ggs")
-            if _ONES_FOR_ELL.fullmatch(core) and _ell_reads_better(read.lower(), (ell := core.replace("1", "l")).lower()):
-                read = ell  # "1" stands for "l" as often as for "i" ("ki11", "he11", "sme11s", "ba11s")
+            if (ones := _ONES_FOR_ELL.fullmatch(core)) and _ell_reads_better(
+                ones.group(1).translate(_LEET).lower(), ones.group(1).replace("1", "l").lower()
+            ):
+                read = core.replace("1", "l")  # "1" stands for "l" as often as for "i" ("ki11", "he11", "sme11s", "ba11s")
             if _AT_MASK.fullmatch(core) and not known(read):
                 # "@" hides any letter as often as it stands for "a" ("f@ck", "wh@re"): where
                 # "a" makes no word, one writers hide letters of, as a star would be read
