@@ -50,8 +50,9 @@ _WORD = re.compile(r"\S+")
 # "k i l l", "k.i.l.l", "k-i-l-l", "k  i  l  l", "k~i~l~l": three or more single letters joined
 # by a run of spaces or tabs (not line breaks) or one mark. Not "/", ",", ":" or a mark with spaces, which join
 # ordinary text: "a p/e ratio", "a, b, c", "u. s. city".
-# Leetspeak digits count as letters in a run ("m a k e a b 0 m b").
-_SPACED = re.compile(r"\b(?:(?:[^\W\d_]|[0134578])(?:[ \t]{1,3}|[.\-_*~+])){2,}(?:[^\W\d_]|[0134578])\b")
+# Leetspeak digits count as letters in a run ("m a k e a b 0 m b"). A run never starts with the
+# letter after an apostrophe: "she's a b*tch" and "i'm a m-ron" are no run "s a b", "m a m".
+_SPACED = re.compile(r"(?<!['’])\b(?:(?:[^\W\d_]|[0134578])(?:[ \t]{1,3}|[.\-_*~+])){2,}(?:[^\W\d_]|[0134578])\b")
 _SEP = re.compile(r"[ \t.\-_*~+]")
 _REPEAT = re.compile(r"(.)\1{2,}")
 _WS = re.compile(r"\s+")
