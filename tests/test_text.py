@@ -541,6 +541,9 @@ def test_a_coined_word_is_read_as_the_word_it_stands_for():
     assert normalize("ki11 urself, go to He11, it sme11s, st1ll here, ba11s, 1oser") == \
         "kill yourself, go to hell, it smells, still here, balls, loser"
     assert normalize("#ki11 urself, ki11's wife, #1oser") == "#kill yourself, kill's wife, #loser"  # a hashtag, a possessive
+    # "8" after a letter as its sound where that makes a word and "b" none (session 34)
+    assert normalize("i h8 them, h8ers, h8ing, gr8, l8r, upd8") == "i hate them, haters, hating, great, later, update"
+    assert normalize("l8, m8, ca8le, 8itch, x86") == "lb, mb, cable, bitch, xb6"  # "lb", "mb" are words; no letter before
     # the letter after an apostrophe starts no spaced run: "s a b" is not a word spelt out (session 34)
     assert normalize("she's a b*tch, that's a d-ck move, i'm a k i l l e r") == "she's a bitch, that's a dick move, i'm a killer"
     for text in ("11am", "11th", "user1", "win11", "1st", "NF1", "o1"):

@@ -43,9 +43,13 @@ _STYLED = {
 LEET_DIGITS = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b"})
 _LEET = LEET_DIGITS | str.maketrans({"@": "a", "$": "s", "!": "i", "|": "l"})
 _LEET_CHARS = {chr(code) for code in _LEET}
-# A word of four or more letters and ones, no other digit or mark: "ki11", not "10k", "1am", "NF1"
-# a word of four or more letters and ones, as a hashtag ("#ki11") or with a possessive ("ki11's")
+# A word of four or more letters and ones, no other digit or mark: "ki11", not "10k", "1am", "NF1";
+# also as a hashtag ("#ki11") or with a possessive ("ki11's")
 _ONES_FOR_ELL = re.compile(r"#?((?=[a-z]*1)[a-z1]{4,})(?:['’]s)?", re.IGNORECASE)
+# An "8" after a letter in a word of letters, read as its sound where that makes a word and the
+# "b" reading none: "h8" is "hate", "h8ers" "haters", "l8r" "later", "gr8" "great" ("m8" and
+# "l8" stay "mb" and "lb", which are words)
+_EIGHT_AS_ATE = re.compile(r"[a-z]+8[a-z]*", re.IGNORECASE)
 _WORD = re.compile(r"\S+")
 # "k i l l", "k.i.l.l", "k-i-l-l", "k  i  l  l", "k~i~l~l": three or more single letters joined
 # by a run of spaces or tabs (not line breaks) or one mark. Not "/", ",", ":" or a mark with spaces, which join
@@ -166,6 +170,10 @@ def _fold(token: str, latin_text: bool) -> str:
                 ones.group(1).translate(_LEET).lower(), ones.group(1).replace("1", "l").lower()
             ):
                 read = core.replace("1", "l")  # "1" stands for "l" as often as for "i" ("ki11", "he11", "sme11s", "ba11s")
+            elif _EIGHT_AS_ATE.fullmatch(core) and not listed(read.lower()):
+                # "h8ers", "h8ing": "haters", "hating", not "hateers"; "gr8": "great"
+                sounded = (core.replace("8e", "ate").replace("8i", "ati").replace("8", "ate"), core.replace("8", "eat"))
+                read = next((w for w in sounded if listed(w.lower()) or known(w.lower())), read)
             if _AT_MASK.fullmatch(core) and not known(read):
                 # "@" hides any letter as often as it stands for "a" ("f@ck", "wh@re"): where
                 # "a" makes no word, one writers hide letters of, as a star would be read
