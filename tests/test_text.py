@@ -546,6 +546,8 @@ def test_a_coined_word_is_read_as_the_word_it_stands_for():
     assert normalize("l8, m8, ca8le, 8itch, x86") == "lb, mb, cable, bitch, xb6"  # "lb", "mb" are words; no letter before
     # the letter after an apostrophe starts no spaced run: "s a b" is not a word spelt out (session 34)
     assert normalize("she's a b*tch, that's a d-ck move, i'm a k i l l e r") == "she's a bitch, that's a dick move, i'm a killer"
+    assert normalize("'k i l l y o u r s e l f'") == "'kill yourself'"  # a quote is no contraction (review)
+    assert normalize("mo8s, d8h") == "mobs, dbh"  # no junk inflection ("moates"), "eat" only at a word's end ("death")
     for text in ("11am", "11th", "user1", "win11", "1st", "NF1", "o1"):
         assert "l" not in normalize(text), text
     assert normalize("n00bbb w00t g00d c00l") in ("noob woot good cool", "noobb woot good cool")  # not "nob"

@@ -55,8 +55,9 @@ _WORD = re.compile(r"\S+")
 # by a run of spaces or tabs (not line breaks) or one mark. Not "/", ",", ":" or a mark with spaces, which join
 # ordinary text: "a p/e ratio", "a, b, c", "u. s. city".
 # Leetspeak digits count as letters in a run ("m a k e a b 0 m b"). A run never starts with the
-# letter after an apostrophe: "she's a b*tch" and "i'm a m-ron" are no run "s a b", "m a m".
-_SPACED = re.compile(r"(?<!['’])\b(?:(?:[^\W\d_]|[0134578])(?:[ \t]{1,3}|[.\-_*~+])){2,}(?:[^\W\d_]|[0134578])\b")
+# letter of a contraction or possessive: "she's a b*tch" and "i'm a m-ron" are no run "s a b",
+# "m a m" (a quote before a run is no contraction: "'k i l l'").
+_SPACED = re.compile(r"(?<![^\W\d_]['’])\b(?:(?:[^\W\d_]|[0134578])(?:[ \t]{1,3}|[.\-_*~+])){2,}(?:[^\W\d_]|[0134578])\b")
 _SEP = re.compile(r"[ \t.\-_*~+]")
 _REPEAT = re.compile(r"(.)\1{2,}")
 _WS = re.compile(r"\s+")
@@ -171,9 +172,11 @@ def _fold(token: str, latin_text: bool) -> str:
             ):
                 read = core.replace("1", "l")  # "1" stands for "l" as often as for "i" ("ki11", "he11", "sme11s", "ba11s")
             elif _EIGHT_AS_ATE.fullmatch(core) and not listed(read.lower()):
-                # "h8ers", "h8ing": "haters", "hating", not "hateers"; "gr8": "great"
-                sounded = (core.replace("8e", "ate").replace("8i", "ati").replace("8", "ate"), core.replace("8", "eat"))
-                read = next((w for w in sounded if listed(w.lower()) or known(w.lower())), read)
+                # "h8ers", "h8ing": "haters", "hating", not "hateers"; "gr8" at a word's end: "great"
+                # (not "d8h": "death"). Listed words only: `known` takes junk ("mo8s": "moates").
+                sounded = [core.replace("8e", "ate").replace("8i", "ati").replace("8", "ate")]
+                sounded += [core[:-1] + "eat"] if core.endswith("8") else []
+                read = next((w for w in sounded if _listed_or_agent(w.lower())), read)
             if _AT_MASK.fullmatch(core) and not known(read):
                 # "@" hides any letter as often as it stands for "a" ("f@ck", "wh@re"): where
                 # "a" makes no word, one writers hide letters of, as a star would be read
@@ -188,6 +191,12 @@ _AT_MASK = re.compile(r"[a-z]+@[a-z]+")
 # after a letter or digit, as the "3" of "s3ggs" is), and the word its leetspeak reading starts with
 _NUMBER_BEFORE_WORD = re.compile(r"(?<![^\W_])[\d$]")
 _LEADING_WORD = re.compile(r"[\W_]*([a-z]*)", re.IGNORECASE)
+
+
+def _listed_or_agent(word: str) -> bool:
+    """Listed, or a listed verb's "-er(s)" ("haters"), which the word list leaves out."""
+    stem = word.removesuffix("s").removesuffix("er")
+    return listed(word) or (stem != word.removesuffix("s") and listed(stem + "e"))
 
 
 def _ell_reads_better(with_i: str, with_l: str) -> bool:
