@@ -102,6 +102,10 @@ def test_the_bounds_score_each_reference_once_and_record_what_they_hold():
     assert meta == {"recall_floor": {"model": "v-ref", "floors": {"a": 0.9}}, "fpr_ceiling": None}
     none = reference_bounds(Namespace(recall_floor=None, floor_under=None, fpr_ceiling=None, ceiling_from=None), rates_of)
     assert none == (None, None, {"recall_floor": None, "fpr_ceiling": None}) and scored == ["ref"]
+    # --floor-slack 5: five positives' worth below the reference (of head a's 50), recorded with the floors
+    slack = Namespace(recall_floor="ref", floor_under=100, floor_slack=5, fpr_ceiling=None, ceiling_from=None)
+    floors, _, meta = reference_bounds(slack, rates_of, name=["a", "b"].__getitem__)
+    assert floors == {0: pytest.approx(0.8)} and meta["recall_floor"] == {"model": "v-ref", "floors": {"a": 0.8}, "slack": 5}
 
 
 def test_the_floors_are_what_the_reference_pair_catches():
@@ -118,6 +122,7 @@ def test_the_floors_are_what_the_reference_pair_catches():
     rates = reference_rates(default_model_dir(), [normalize(t) for t in texts], y, heads)
     assert recall_floors(rates) == {0: 0.5, 1: 1.0}  # the bomb caught under both, the walk not; none for a head it lacks
     assert recall_floors(rates, under=2) == {1: 1.0}  # --floor-under 2: only the head with one positive
+    assert recall_floors(rates, slack=1) == {0: 0.0, 1: 0.0}  # a positive's worth below, never under 0
     # the last text, labelled benign for the test's sake, is flagged under weapons: 1 of 2 negatives
     assert fpr_ceilings(rates) == {0: 0.5, 1: 0.5} and fpr_ceilings(rates, from_=2) == {0: 0.5}
 

@@ -91,11 +91,11 @@ def reference_rates(model_dir: Path, norm: list[str], y: np.ndarray, heads: list
     return rates
 
 
-def recall_floors(rates: dict, under: int | None = None) -> dict:
+def recall_floors(rates: dict, under: int | None = None, slack: int = 0) -> dict:
     """The floors of --recall-floor from `reference_rates` (or calibrate_served.py's
-    `served_rates`): the share of each head's positives the reference catches, for heads with
-    fewer than `under` positives if given."""
-    return {j: r for j, (r, _, n) in rates.items() if under is None or n < under}
+    `served_rates`): the share of each head's positives the reference catches, less `slack`
+    positives' worth (--floor-slack), for heads with fewer than `under` positives if given."""
+    return {j: max(0.0, r - slack / n) for j, (r, _, n) in rates.items() if under is None or n < under}
 
 
 def fpr_ceilings(rates: dict, from_: int | None = None) -> dict:
@@ -114,9 +114,12 @@ def reference_bounds(args, rates_of, name=lambda key: key) -> tuple[dict | None,
     meta: dict = {"recall_floor": None, "fpr_ceiling": None}
     if args.recall_floor:
         rates, version = scored[args.recall_floor]
-        floors = recall_floors(rates, args.floor_under)
+        slack = getattr(args, "floor_slack", 0) or 0
+        floors = recall_floors(rates, args.floor_under, slack)
         if floors:
             meta["recall_floor"] = {"model": version, "floors": {name(k): round(f, 4) for k, f in floors.items()}}
+            if slack:
+                meta["recall_floor"]["slack"] = slack
     if args.fpr_ceiling:
         rates, version = scored[args.fpr_ceiling]
         ceilings = fpr_ceilings(rates, args.ceiling_from)
@@ -178,6 +181,10 @@ def main() -> None:
     ap.add_argument("--floor-under", type=int, metavar="POSITIVES",
                     help="floors only for heads with fewer calibration positives than this (session 31: a floor on "
                          "harassment, 2,439 positives here, traded precision for recall; a thin head's move is mostly noise)")
+    ap.add_argument("--floor-slack", type=int, default=0, metavar="POSITIVES",
+                    help="each floor this many positives below what the reference catches (session 34: on a head with "
+                         "10 calibration positives a floor moves in steps of 10 points, and candidate I's floors lowered "
+                         "minors.age_restricted 0.475 -> 0.375 to keep one positive, flagging 1.2%% of its negatives)")
     ap.add_argument("--fpr-ceiling", metavar="MODEL_DIR",
                     help="a model directory (the shipped one, say): no head's threshold flags more of its calibration "
                          "negatives than that model's pair flags at its own threshold, so that a new encoder may trade "
@@ -194,6 +201,10 @@ def main() -> None:
     args = ap.parse_args()
     if args.keep and args.tolerance <= 0:
         ap.error("--keep needs --tolerance above 0: at 0 a threshold is kept only where it is exactly the best")
+    if args.floor_slack and not args.recall_floor:
+        ap.error("--floor-slack needs --recall-floor")
+    if args.floor_slack < 0:
+        ap.error("--floor-slack is a number of positives, 0 or more")
     work, enc_dir = Path(args.work), Path(args.encoder)
     meta = json.loads((enc_dir / "model.json").read_text())
     heads = meta["heads"]

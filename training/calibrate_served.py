@@ -98,6 +98,8 @@ def main() -> None:
                          "prompts, scored as served, than that model (scored likewise) catches at its own thresholds")
     ap.add_argument("--floor-under", type=int, metavar="POSITIVES",
                     help="see calibrate_cascade.py --floor-under (positives among the calibration prompts)")
+    ap.add_argument("--floor-slack", type=int, default=0, metavar="POSITIVES",
+                    help="see calibrate_cascade.py --floor-slack (positives among the calibration prompts)")
     ap.add_argument("--fpr-ceiling", metavar="MODEL_DIR",
                     help="see calibrate_cascade.py --fpr-ceiling: no policy category flags more of its calibration "
                          "negatives, scored as served, than that model (scored likewise) flags at its own thresholds "
@@ -110,6 +112,10 @@ def main() -> None:
                          "--errors applies to policy categories only), or both. A later run with the default leaves "
                          "an OpenAI refit in place: rebuild the encoder's model.json to undo it")
     args = ap.parse_args()
+    if args.floor_slack and not args.recall_floor:
+        ap.error("--floor-slack needs --recall-floor")
+    if args.floor_slack < 0:
+        ap.error("--floor-slack is a number of positives, 0 or more")
     warden = Warden(model_dir=args.model, encoder_cache=0)
     if not isinstance(warden.scorer, CascadeScorer):
         raise SystemExit(f"{args.model} has no encoder: nothing to refit")
