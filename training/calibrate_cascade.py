@@ -104,6 +104,14 @@ def fpr_ceilings(rates: dict, from_: int | None = None) -> dict:
     return {j: f for j, (_, f, n) in rates.items() if f is not None and (from_ is None or n >= from_)}
 
 
+def check_floor_slack(ap, args) -> None:
+    """--floor-slack's checks (this script's and calibrate_served.py's)."""
+    if args.floor_slack and not args.recall_floor:
+        ap.error("--floor-slack needs --recall-floor")
+    if args.floor_slack < 0:
+        ap.error("--floor-slack is a number of positives, 0 or more")
+
+
 def reference_bounds(args, rates_of, name=lambda key: key) -> tuple[dict | None, dict | None, dict]:
     """--recall-floor/--floor-under and --fpr-ceiling/--ceiling-from (this script's and
     calibrate_served.py's): the floors and the ceilings from `rates_of(model_dir) -> (rates,
@@ -201,10 +209,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.keep and args.tolerance <= 0:
         ap.error("--keep needs --tolerance above 0: at 0 a threshold is kept only where it is exactly the best")
-    if args.floor_slack and not args.recall_floor:
-        ap.error("--floor-slack needs --recall-floor")
-    if args.floor_slack < 0:
-        ap.error("--floor-slack is a number of positives, 0 or more")
+    check_floor_slack(ap, args)
     work, enc_dir = Path(args.work), Path(args.encoder)
     meta = json.loads((enc_dir / "model.json").read_text())
     heads = meta["heads"]

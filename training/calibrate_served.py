@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
 from build_encoder import calibration_prompts, model_parser  # noqa: E402
-from calibrate_cascade import reference_bounds  # noqa: E402
+from calibrate_cascade import check_floor_slack, reference_bounds  # noqa: E402
 
 from policywarden import Warden  # noqa: E402
 from policywarden.classify.cascade import CascadeScorer  # noqa: E402
@@ -112,10 +112,7 @@ def main() -> None:
                          "--errors applies to policy categories only), or both. A later run with the default leaves "
                          "an OpenAI refit in place: rebuild the encoder's model.json to undo it")
     args = ap.parse_args()
-    if args.floor_slack and not args.recall_floor:
-        ap.error("--floor-slack needs --recall-floor")
-    if args.floor_slack < 0:
-        ap.error("--floor-slack is a number of positives, 0 or more")
+    check_floor_slack(ap, args)
     warden = Warden(model_dir=args.model, encoder_cache=0)
     if not isinstance(warden.scorer, CascadeScorer):
         raise SystemExit(f"{args.model} has no encoder: nothing to refit")
