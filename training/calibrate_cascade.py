@@ -122,7 +122,7 @@ def reference_bounds(args, rates_of, name=lambda key: key) -> tuple[dict | None,
     meta: dict = {"recall_floor": None, "fpr_ceiling": None}
     if args.recall_floor:
         rates, version = scored[args.recall_floor]
-        slack = getattr(args, "floor_slack", 0) or 0
+        slack = getattr(args, "floor_slack", 0)  # absent where a caller predates --floor-slack
         floors = recall_floors(rates, args.floor_under, slack)
         if floors:
             meta["recall_floor"] = {"model": version, "floors": {name(k): round(f, 4) for k, f in floors.items()}}
