@@ -18,7 +18,7 @@ from common import ROOT, write
 
 sys.path.insert(0, str(ROOT / "training"))
 
-from build_encoder import calibration_prompts  # noqa: E402
+from build_encoder import calibration_prompts, encoder_meta_of  # noqa: E402
 
 from policywarden import Warden  # noqa: E402
 from policywarden.training.metrics import binary_metrics  # noqa: E402
@@ -40,7 +40,7 @@ def main() -> None:
     args = ap.parse_args()
     warden = Warden(encoder_cache=0)
     ids = [c.id for c in warden.policy.categories]
-    cal, held = calibration_prompts(ROOT / "training" / "out", warden.model.meta)
+    cal, held = calibration_prompts(ROOT / "training" / "out", warden.model.meta, encoder_meta_of(warden))
     if args.limit:
         cal, held = cal[: args.limit], held[: args.limit]
     print(f"tuning on {len(cal)} calibration prompts, measuring on {len(held)} held-out prompts", flush=True)

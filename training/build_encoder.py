@@ -99,15 +99,51 @@ def select(records: list[Record], heads: list[str], neg_per_source: int, seed: i
     return keep
 
 
-def calibration_split(records: list[Record], linear_meta: dict) -> tuple[list[Record], list[Record], list[bool]]:
+def calibration_split(records: list[Record], linear_meta: dict,
+                      encoder_meta: dict | None = None) -> tuple[list[Record], list[Record], list[bool]]:
     """Training records split as the n-gram trainer split them: (fit, calibration, mask).
-    The salt carries the n-gram model's seed, so its held-back rows are the ones held back here."""
+    The salt carries the n-gram model's seed, so its held-back rows are the ones held back here.
+
+    An encoder built with --calibration-sources (recorded in its model.json) holds back a larger
+    share of those sources, which the n-gram model never read: the same salt, so its slice takes
+    in the n-gram model's rows of them and more."""
     from policywarden.training.trainer import TrainConfig
 
     salt = f"calib{linear_meta['training']['seed']}"
     fraction = TrainConfig().calibration_fraction
-    mask = [_bucket(normalize(r.text), salt) < fraction for r in records]
+    shares = calibration_shares(encoder_meta)
+    mask = [_bucket(normalize(r.text), salt) < shares.get(r.source, fraction) for r in records]
     return [r for r, c in zip(records, mask) if not c], [r for r, c in zip(records, mask) if c], mask
+
+
+def calibration_shares(encoder_meta: dict | None) -> dict[str, float]:
+    """{source: share of its training rows held back}, for the sources an encoder holds back more of."""
+    return dict((encoder_meta or {}).get("training", {}).get("calibration_shares") or {})
+
+
+def encoder_meta_of(warden) -> dict | None:
+    """The model.json of a Warden's encoder (None for the n-gram model alone)."""
+    encoder = getattr(warden.scorer, "encoder", None)
+    return encoder.meta if encoder is not None else None
+
+
+def check_calibration_sources(sources: list[str], share: float, linear_meta: dict, records: list[Record],
+                              teacher_meta: dict | None) -> dict[str, float]:
+    """--calibration-sources' checks: rows of a source either model was fitted on cannot be calibration rows."""
+    from policywarden.training.trainer import TrainConfig
+
+    base = TrainConfig().calibration_fraction
+    if sources and not base <= share < 1:
+        raise SystemExit(f"--calibration-share must be at least the n-gram model's {base} and below 1")
+    known = {r.source for r in records}
+    for src in sources:
+        if src not in known:
+            raise SystemExit(f"--calibration-sources: no records from {src}")
+        if src in linear_meta["training"].get("sources", {}):
+            raise SystemExit(f"--calibration-sources: the n-gram model was fitted on {src}, so its scores there are not unseen")
+        if teacher_meta and src in teacher_meta["training"].get("sources", {}):
+            raise SystemExit(f"--calibration-sources: the teacher was fitted on {src}, and it is the calibration's reference")
+    return {src: share for src in sorted(sources)}
 
 
 def model_parser(doc: str) -> argparse.ArgumentParser:
@@ -119,11 +155,11 @@ def model_parser(doc: str) -> argparse.ArgumentParser:
     return ap
 
 
-def calibration_prompts(work: Path, linear_meta: dict) -> tuple[list[Record], list[Record]]:
+def calibration_prompts(work: Path, linear_meta: dict, encoder_meta: dict | None = None) -> tuple[list[Record], list[Record]]:
     """The prompts (user records) of the calibration slice and of the held-out split."""
     records, _ = load_records(work)
     prompts = [r for r in records if r.role == "user"]
-    _, cal, _ = calibration_split([r for r in prompts if r.split == "train"], linear_meta)
+    _, cal, _ = calibration_split([r for r in prompts if r.split == "train"], linear_meta, encoder_meta)
     return cal, [r for r in prompts if r.split != "train"]
 
 
@@ -325,6 +361,11 @@ def main() -> None:
                          "(`make encoder` passes it)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--calibration-sources", nargs="+", default=[], metavar="SOURCE",
+                    help="sources neither the n-gram model nor the teacher read (new written files, say) of which "
+                         "--calibration-share of the training rows are held back for calibration instead of the "
+                         "n-gram model's 0.12: thin heads' thresholds then rest on more than a handful of positives")
+    ap.add_argument("--calibration-share", type=float, default=0.3, help="with --calibration-sources (default 0.3)")
     ap.add_argument("--from-onnx", help="skip training: quantise and calibrate this float32 export (WORK/encoder/encoder-fp32.onnx)")
     args = ap.parse_args()
     if args.written_repeat < 1:
@@ -349,7 +390,9 @@ def main() -> None:
     held_recs = [r for r in records if r.split != "train"]
     norm_train = [normalize(r.text) for r in train_recs]
     linear_meta = json.loads((default_model_dir() / "model.json").read_text())
-    fit_recs, cal_recs, calib = calibration_split(train_recs, linear_meta)
+    teacher_meta = json.loads((Path(args.teacher) / "model.json").read_text()) if args.teacher else None
+    shares = check_calibration_sources(args.calibration_sources, args.calibration_share, linear_meta, records, teacher_meta)
+    fit_recs, cal_recs, calib = calibration_split(train_recs, linear_meta, {"training": {"calibration_shares": shares}})
     fit_norm = [t for t, c in zip(norm_train, calib) if not c]
     cal_norm = [t for t, c in zip(norm_train, calib) if c]
 
@@ -602,6 +645,7 @@ def main() -> None:
             "pieces_per_answer": args.pieces_per_answer if answers else 0,
             "answer_pieces": dict(sorted(Counter(src for src, _ in answers).items())),
             "calibration_positives": cal_counts,
+            "calibration_shares": shares,  # calibration_split reads it: sources held back beyond the n-gram model's share
             "skipped_heads": skipped,
             "pos_weight": {h: round(float(w), 3) for h, w in zip(heads, pos_weight)},
             "quantisation_max_prob_drift": round(drift, 4),  # against the float32 export, 200 calibration texts

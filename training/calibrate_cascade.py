@@ -220,7 +220,7 @@ def main() -> None:
 
     records, _ = load_records(work)
     train = [r for r in records if r.split == "train"]
-    _, cal, _ = calibration_split(train, linear.meta)
+    _, cal, _ = calibration_split(train, linear.meta, meta)
     held = [r for r in records if r.split != "train"]
     if args.rescore:
         # The run-time class, so that the scores are the ones served. Rows the encoder was fitted

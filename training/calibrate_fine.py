@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
-from build_encoder import calibration_prompts, model_parser  # noqa: E402
+from build_encoder import calibration_prompts, encoder_meta_of, model_parser  # noqa: E402
 from calibrate_unattributed import MAX_FPR_RISE, MAX_SOURCE_RISE, MIN_SOURCE_BENIGN, verdict_row, worst_source_rise  # noqa: E402
 
 from policywarden import Warden  # noqa: E402
@@ -114,7 +114,7 @@ def main() -> None:
     ap.add_argument("--no-heldout", action="store_true", help="do not measure the held-out prompts (they never choose)")
     args = ap.parse_args()
     warden = Warden(model_dir=args.model, encoder_cache=0, fine_margin=None)
-    cal, held = calibration_prompts(Path(args.work), warden.model.meta)
+    cal, held = calibration_prompts(Path(args.work), warden.model.meta, encoder_meta_of(warden))
     print(f"scoring {len(cal)} calibration and {len(held)} held-out prompts, with and without short windows", flush=True)
     cal_table = fine_table(warden, cal)
     held_table = fine_table(warden, held) if not args.no_heldout else None

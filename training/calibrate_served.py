@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
-from build_encoder import calibration_prompts, model_parser  # noqa: E402
+from build_encoder import calibration_prompts, encoder_meta_of, model_parser  # noqa: E402
 from calibrate_cascade import check_floor_slack, reference_bounds  # noqa: E402
 
 from policywarden import Warden  # noqa: E402
@@ -119,7 +119,7 @@ def main() -> None:
     # Text the first stage clears scores 0 here, not just under the old threshold: at run time
     # it is capped just under whatever threshold is in force, so it never flags at any of them.
     warden.scorer._cleared_cap[:] = 0.0
-    cal, _ = calibration_prompts(Path(args.work), warden.model.meta)
+    cal, _ = calibration_prompts(Path(args.work), warden.model.meta, encoder_meta_of(warden))
     ids = [c.id for c in warden.policy.categories if c.id in warden.scorer.encoder.heads]
     print(f"scoring {len(cal)} calibration prompts as served", flush=True)
     served = warden.scores([r.text for r in cal])

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
-from build_encoder import calibration_prompts, model_parser  # noqa: E402
+from build_encoder import calibration_prompts, encoder_meta_of, model_parser  # noqa: E402
 
 from policywarden import Warden  # noqa: E402
 from policywarden.decide import Decider  # noqa: E402
@@ -65,7 +65,7 @@ def main() -> None:
     ap = model_parser(__doc__)
     args = ap.parse_args()
     warden = Warden(model_dir=args.model, encoder_cache=0)
-    cal, held = calibration_prompts(Path(args.work), warden.model.meta)
+    cal, held = calibration_prompts(Path(args.work), warden.model.meta, encoder_meta_of(warden))
 
     cal_table = verdict_table(warden, cal)
     base = cal_table["none"]

@@ -208,7 +208,7 @@ def main() -> None:
     records, _ = load_records(Path(args.work))
     train = [r for r in records if r.split == "train"]
     linear_meta = json.loads((default_model_dir() / "model.json").read_text())
-    fit_recs, cal_recs, _ = calibration_split(train, linear_meta)
+    fit_recs, cal_recs, _ = calibration_split(train, linear_meta, meta)
     chosen = select(fit_recs, heads, tr["neg_per_source"] + tr["extra_neg_per_source"], tr["seed"])
     # Older model.json files lack the answers' settings: `make encoder`'s (600 answers, 3 pieces).
     answers = ordinary_answers(Path(args.data), tr.get("answers_per_source", 600), tr.get("pieces_per_answer", 3), tr["seed"])

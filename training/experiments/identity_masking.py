@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
-from build_encoder import calibration_prompts  # noqa: E402
+from build_encoder import calibration_prompts, encoder_meta_of  # noqa: E402
 
 from policywarden import Warden  # noqa: E402
 from policywarden.training.metrics import binary_metrics  # noqa: E402
@@ -84,7 +84,7 @@ def main() -> None:
     warden = Warden()
     report: dict = {"model": warden.model_version, "multiples": {}}
     rows = [json.loads(line) for line in open(ROOT / "benchmarks" / "fresh" / "identity.jsonl", encoding="utf-8") if line.strip()]
-    cal, held = calibration_prompts(ROOT / "training" / "out", warden.model.meta)
+    cal, held = calibration_prompts(ROOT / "training" / "out", warden.model.meta, encoder_meta_of(warden))
     suites = {"identity": ([r["text"] for r in rows], [r["hateful"] for r in rows])}
     for name, recs in (("calibration", cal), ("heldout", held)):
         recs = [r for r in recs if r.label("any") is not None]

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
-from build_encoder import calibration_prompts  # noqa: E402
+from build_encoder import calibration_prompts, encoder_meta_of  # noqa: E402
 
 from policywarden import Warden  # noqa: E402
 from policywarden.classify.cascade import CascadeScorer  # noqa: E402
@@ -99,7 +99,7 @@ def served_matrix(model: str, work: Path) -> dict:
         return {k: z[k] for k in z.files}
     if isinstance(warden.scorer, CascadeScorer):
         warden.scorer._cleared_cap[:] = 0.0
-    cal, _ = calibration_prompts(work, warden.model.meta)
+    cal, _ = calibration_prompts(work, warden.model.meta, encoder_meta_of(warden))
     ids = [c.id for c in warden.policy.categories]
     t0 = time.time()
     scores, _, _ = warden.scores([r.text for r in cal], True)
