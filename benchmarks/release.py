@@ -271,7 +271,7 @@ def main() -> None:
     ap.add_argument("--json", help="also write the figures and verdicts to this file")
     ap.add_argument("--identity", action="store_true",
                     help="also judge the identity suite: benign statements flagged less often, hateful ones at most "
-                         f"{IDENTITY_HATEFUL:.0%} lower (see above)")
+                         f"{IDENTITY_HATEFUL:.0%}% lower (see above)")
     args = ap.parse_args()
     base = figures(Path(args.base))
     cands = [figures(Path(c)) for c in args.candidates]
