@@ -149,7 +149,7 @@ def main() -> None:
 
     enc_dir = default_model_dir() / "encoder"
     meta = json.loads((enc_dir / "model.json").read_text())
-    cal, _ = calibration_prompts(ROOT / "training" / "out", json.loads((default_model_dir() / "model.json").read_text()))
+    cal, _ = calibration_prompts(ROOT / "training" / "out", json.loads((default_model_dir() / "model.json").read_text()), meta)
     tok = Tokenizer.from_file(str(enc_dir / "tokenizer.json"))
     tok.enable_truncation(int(meta["max_len"]))
     tok.no_padding()

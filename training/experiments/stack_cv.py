@@ -56,7 +56,7 @@ def scores(model: Path, work: Path) -> dict:
     meta = json.loads((enc_dir / "model.json").read_text())
     heads = [h for h in meta["heads"] if not h.startswith("openai:")]
     records, _ = load_records(work)
-    _, cal, _ = calibration_split([r for r in records if r.split == "train"], linear.meta)
+    _, cal, _ = calibration_split([r for r in records if r.split == "train"], linear.meta, meta)
     norm = [normalize(r.text) for r in cal]
     runtime = EncoderModel(enc_dir, cache_size=0)
     a = np.array([meta["platt"][h][0] for h in heads], np.float32)
