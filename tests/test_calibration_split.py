@@ -55,3 +55,10 @@ def test_sources_a_model_was_fitted_on_cannot_be_named():
         check_calibration_sources(["written:missing"], 0.3, LINEAR, recs, None)
     with pytest.raises(SystemExit, match="at least the n-gram model's"):
         check_calibration_sources(["written:new"], 0.05, LINEAR, recs, None)
+
+
+def test_the_n_gram_models_shares_hold_for_the_encoder_too():
+    new = _records("written:new")
+    linear = {"training": {**LINEAR["training"], "calibration_shares": {"written:new": 0.3}}}
+    held = {r.text for r in calibration_split(new, linear)[1]}
+    assert held == _held(new, {"training": {"calibration_shares": {"written:new": 0.3}}})

@@ -83,3 +83,20 @@ def test_thresholds_are_chosen_near_the_best_and_the_rule_is_recorded(tmp_path):
         # The sample separates: the exact best is perfect, a near-best one within the tolerance of it.
         assert cal["f1"] >= 1.0 - tol / cal["positives"] - 1e-9
     assert got[0.0] != got[2.0]  # the wider near-best range has another middle
+
+
+def test_a_source_can_hold_back_a_larger_share_for_calibration(tmp_path):
+    recs = [Record(r.text, r.labels, r.default, source="written:bets" if r.labels else "public", split=r.split)
+            for r in sample()]
+    heads = ["protect.gambling", "any"]
+    base = train(recs, heads, tmp_path / "a", TrainConfig(spec=FeatureSpec(bits=14), min_positives=5, version="tiny"))
+    more = train(recs, heads, tmp_path / "b", TrainConfig(spec=FeatureSpec(bits=14), min_positives=5, version="tiny",
+                                                           calibration_shares={"written:bets": 0.6}))
+    assert "calibration_shares" not in base["model"]["training"]
+    assert more["model"]["training"]["calibration_shares"] == {"written:bets": 0.6}
+    held_back = [r["calibration"]["protect.gambling"]["positives"] if "protect.gambling" in r["calibration"] else 0
+                 for r in (base, more)]
+    assert held_back[0] < 8 <= held_back[1] < 32  # 32 positives in training: about 0.12 and 0.6 of them
+    with pytest.raises(ValueError, match="at least 0.12"):
+        train(recs, heads, tmp_path / "c", TrainConfig(spec=FeatureSpec(bits=14), min_positives=5,
+                                                       calibration_shares={"written:bets": 0.05}))

@@ -104,21 +104,21 @@ def calibration_split(records: list[Record], linear_meta: dict,
     """Training records split as the n-gram trainer split them: (fit, calibration, mask).
     The salt carries the n-gram model's seed, so its held-back rows are the ones held back here.
 
-    An encoder built with --calibration-sources (recorded in its model.json) holds back a larger
-    share of those sources, which the n-gram model never read: the same salt, so its slice takes
-    in the n-gram model's rows of them and more."""
+    Shares recorded in either model.json hold back more of a source: the n-gram model's
+    (`build_model.py --written-calibration-share`) and an encoder's (--calibration-sources, for
+    sources the n-gram model never read). The same salt, so a larger share takes in the smaller."""
     from policywarden.training.trainer import TrainConfig
 
     salt = f"calib{linear_meta['training']['seed']}"
     fraction = TrainConfig().calibration_fraction
-    shares = calibration_shares(encoder_meta)
+    shares = {**calibration_shares(linear_meta), **calibration_shares(encoder_meta)}
     mask = [_bucket(normalize(r.text), salt) < shares.get(r.source, fraction) for r in records]
     return [r for r, c in zip(records, mask) if not c], [r for r, c in zip(records, mask) if c], mask
 
 
-def calibration_shares(encoder_meta: dict | None) -> dict[str, float]:
-    """{source: share of its training rows held back}, for the sources an encoder holds back more of."""
-    return dict((encoder_meta or {}).get("training", {}).get("calibration_shares") or {})
+def calibration_shares(meta: dict | None) -> dict[str, float]:
+    """{source: share of its training rows held back}, for the sources a model holds back more of."""
+    return dict((meta or {}).get("training", {}).get("calibration_shares") or {})
 
 
 def encoder_meta_of(warden) -> dict | None:

@@ -44,8 +44,15 @@ def main() -> None:
     ap.add_argument("--tolerance", type=float, default=TOLERANCE,
                     help="each head's threshold is the middle of those within this many positives' worth of F1 of the best "
                          "(0: the exact best, as pw-ngram-2026.12.2 was built)")
+    ap.add_argument("--written-calibration-share", type=float, metavar="F",
+                    help="hold back F of each written file's training rows for calibration instead of 0.12, so that "
+                         "thin categories' thresholds (here and the encoder's, which shares the split) rest on more "
+                         "than a handful of positives (recorded in model.json)")
     ap.add_argument("--skip-dataset", action="store_true", help="reuse WORK/dataset.jsonl")
     args = ap.parse_args()
+    base_share = TrainConfig().calibration_fraction
+    if args.written_calibration_share is not None and not base_share <= args.written_calibration_share < 1:
+        ap.error(f"--written-calibration-share must be at least {base_share} (the share every source gives) and below 1")
 
     work = Path(args.work)
     if not args.skip_dataset:
@@ -61,8 +68,12 @@ def main() -> None:
     records = [r for r in [*records, *written] if normalize(r.text) not in acceptance]
     print(f"{len(records)} records ({len(written)} written); dropped {len(dropped)} equal to policy examples", flush=True)
 
+    shares = {}
+    if args.written_calibration_share is not None:
+        shares = {r.source: args.written_calibration_share for r in written if r.split == "train"}
+    config = TrainConfig(C=args.C, seed=args.seed, version=MODEL_VERSION, tolerance=args.tolerance, calibration_shares=shares)
     t0 = time.time()
-    report = train(records, heads, args.out, TrainConfig(C=args.C, seed=args.seed, version=MODEL_VERSION, tolerance=args.tolerance))
+    report = train(records, heads, args.out, config)
     report["dropped_as_acceptance_tests"] = len(dropped)
     (work / "train_report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     size = sum(f.stat().st_size for f in Path(args.out).iterdir() if f.is_file())

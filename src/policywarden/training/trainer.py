@@ -28,6 +28,9 @@ class TrainConfig:
     C: float = 4.0
     min_positives: int = 8
     calibration_fraction: float = 0.12
+    # Sources that hold back a larger share for calibration (their own 0.12 among it): thin
+    # categories' few written examples, so that their thresholds rest on more than a handful.
+    calibration_shares: dict[str, float] = field(default_factory=dict)
     threshold_floor: float = 0.5
     # Thresholds within this many positives' worth of the best F1 count as best (see
     # metrics.near_best_threshold); 0 takes the middle of the exact best (models before
@@ -82,7 +85,11 @@ def train(records: list[Record], heads: list[str], out_dir: str | Path, config: 
     train_recs = [r for r in records if r.split == "train"]
     held_recs = [r for r in records if r.split != "train"]
     norm_train = [normalize(r.text) for r in train_recs]
-    calib_mask = np.array([_bucket(t, f"calib{cfg.seed}") < cfg.calibration_fraction for t in norm_train], dtype=bool)
+    for src, share in cfg.calibration_shares.items():
+        if not cfg.calibration_fraction <= share < 1:
+            raise ValueError(f"calibration share of {src} must be at least {cfg.calibration_fraction} and below 1")
+    calib_mask = np.array([_bucket(t, f"calib{cfg.seed}") < cfg.calibration_shares.get(r.source, cfg.calibration_fraction)
+                           for t, r in zip(norm_train, train_recs)], dtype=bool)
 
     x_all = _matrix(norm_train, cfg.spec)
     fit_rows = np.flatnonzero(~calib_mask)
@@ -158,6 +165,7 @@ def train(records: list[Record], heads: list[str], out_dir: str | Path, config: 
             "records": len(train_recs),
             "sources": dict(sorted(sources.items())),
             "skipped_heads": skipped,
+            **({"calibration_shares": dict(sorted(cfg.calibration_shares.items()))} if cfg.calibration_shares else {}),
             "seconds": round(time.time() - t0, 1),
         },
     }
