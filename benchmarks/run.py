@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -258,7 +259,9 @@ def ledger_and_proxy() -> list[str]:
 
 
 def main() -> None:
-    if "--report" not in sys.argv:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--report", action="store_true", help="only rewrite RESULTS.md from the JSON in benchmarks/results")
+    if not ap.parse_args().report:
         run_all()
     (HERE / "RESULTS.md").write_text(report())
     print(f"wrote {HERE / 'RESULTS.md'}")
