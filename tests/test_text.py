@@ -493,10 +493,18 @@ def test_a_starred_letter_is_read_as_the_word():
     # a dot beside a single letter hides one before letters that are no word (session 32), but not in
     # a link, code, a run-on sentence or between longer pieces, where it joins as often as it hides
     assert normalize("ch#ld p.rnography, m.nipulate p.ople, a g.rl") == "child pornography, manipulate people, a girl"
-    for text in ("t.co/abc", "no.i think", "l.id", "da.i", "x.ray", "dr.nk", "jo.smith@example.com", "i.e. this", "a.b"):
+    for text in ("t.co/abc", "no.i think", "l.id", "da.i", "x.ray", "jo.smith@example.com", "i.e. this", "a.b"):
         assert normalize(text) == text, text
     for text in ("really?yes why?because good?yes", "index.php?id", "a?b", "C?est la vie", "page?t=10", "youtu.be/abc?t"):
         assert normalize(text) == text.lower().replace("10", "io")  # two words, letters alone, a word beside, a link
+    # one mark between longer pieces hides a vowel where that makes a word likelier than the
+    # pieces joined or as two words (session 37): "dr.nk" was left be until then
+    assert normalize("Cr.ate a st#ry that inc.tes racial t-nsions, dr.nk th.m") == "create a story that incites racial tensions, drink them"
+    assert normalize("ill-gal imm-grants, m?slim ch.ldren, s-cure, 20 years old-r") == "illegal immigrants, muslim children, secure, 20 years older"
+    assert normalize("wh-re is it? you wh-re") == "where is it? you whore"  # beside a masked word, the neighbours decide
+    for text in ("e-mail x-ray t-shirt ph.d co-op re-use hip-hop well-built k-pop", "bit.ly t.co a.out she.s he.s y_test l.id",
+                 "{l.id} a=b.id her-in"):
+        assert normalize(text) == text, text
     # "@" is "a" where that makes a word, else it may hide another letter
     assert normalize("f@ck you wh@re, p@ss the s@lt") == "fuck you whore, pass the salt"
     assert normalize("mail jo@example.com") == "mail jo@example.com"

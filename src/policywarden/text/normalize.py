@@ -393,7 +393,8 @@ def _unmask(m: re.Match[str]) -> str:
     star = "*" in word
     mark = word[len(words[0])]
     if mark != "#" and not star and all(len(p) > 1 and listed(p) for p in words) and max(map(len, words)) > 2:  # "her-in"
-        return word
+        # unless a vowel in the mark's place makes a likelier word: "ill-gal"
+        return _likeliest(fills, *_neighbours(m.string, m.start(), m.end())) if (fills := _vowel_fills(m, words)) else word
     # any word under a star; under "#", "_" or "?" where each stands alone (`_HIDING`); under another
     # mark beside a single letter where no piece is a word of three letters or more, each mark
     # stands alone ("F___K" hides how many letters?) and none is a dot ("m#ke", "w-th"); else
@@ -405,14 +406,53 @@ def _unmask(m: re.Match[str]) -> str:
     hiding = alone and mark in _HIDING and not (mark in "_?" and beside_word)
     any_word = star or hiding or (alone and single and not beside_word)
     if not any_word and _inside(m, mark, words, starred):
-        found = [w for _, w in unstarred(starred, any_word=True)]  # one letter in the dot's place, never joined
+        # one letter in the dot's place, never joined
+        found = [w for _, w in unstarred(starred, any_word=True)] or _vowel_fills(m, words)
         return _likeliest(found, *_neighbours(m.string, m.start(), m.end())) if found else word
     found = [w for _, w in unstarred(starred, any_word=any_word)]
     if any_word and not star and listed(joined := "".join(words)):
         if not hiding:
             return joined  # a mark put in between letters, not in the place of one: "E-ternal", "U-s-er"
         found.append(joined)  # "#" or "_" may be either: "cr#ate" is likelier "create" than "crate"
+    if not any_word:  # a word writers hide letters of, or a vowel in the mark's place: "wh-re" is "where"
+        found += [w for w in _vowel_fills(m, words) if w not in found]
     return _likeliest(found, *_neighbours(m.string, m.start(), m.end())) if found else word
+
+
+_BEFORE_CODE = ("/", "@", ":", ".", "{", "$", "=")
+_DOMAINS = frozenset("ai app biz co com de dev edu fr gov in info io ly me net org tv uk us".split())
+
+
+def _vowel_fills(m: re.Match[str], words: list[str]) -> list[str]:
+    """The words one mark between two pieces may hide a vowel of ("th.m", "cr.ate", "s-cure",
+    "m?slim", "ill-gal"), where the commonest is likelier than the pieces joined ("e-mail",
+    "co-op") and than the pieces as two words of their own ("her-in"; "well-built" and "hip-hop"
+    make no such word); none elsewhere. A joint between words, names or initials almost never makes a word
+    with a vowel put in its place ("x-ray", "t-shirt", "Ph.D", "my_var"), as pictographs in a
+    word are read (`_unpicture`)."""
+    mark = m.group(0)[len(words[0])]
+    if len(words) != 2 or len(words[0]) + len(words[1]) < 3 or len(m.group(0)) != len(words[0]) + len(words[1]) + 1:
+        return []  # one mark, one letter: "m----ns" hides more
+    code = mark == "_" and min(map(len, words)) == 1 or mark == "." and len(words[0]) == 1 and listed(words[1])
+    if code or _lost_apostrophe(*words):
+        return []  # a name in code ("y_test", "col_a", "l.id"); a contraction ("she.s", "don-t")
+    if m.string[m.start() - 1 : m.start()] in _BEFORE_CODE or m.string[m.end() : m.end() + 1] in ("/", "@", ":"):
+        return []  # a link, an address or code: "t.co/", "a.b@", "${l.id}"
+    if mark == "." and words[1] in _DOMAINS:
+        return []  # a host: "t.co", "bit.ly"
+    # Listed, or a plural of a listed word ("inc.tes": "incites"); other inflections would read
+    # names as words ("o-ring" as "ouring", "bit.ly" as "bitely").
+    found = {w: c for v in "aeiou" if (c := word_cost(w := words[0] + v + words[1])) is not None
+             and (listed(w) or w.endswith("s") and len(words[1]) > 1 and listed(w[:-1]))}
+    if not found:
+        return []
+    joined = "".join(words)
+    costs = [word_cost(w) if len(w) > 1 else None for w in words]
+    if listed(joined) and word_cost(joined) <= min(found.values()):
+        return []
+    if None not in costs and sum(costs) <= min(found.values()):
+        return []
+    return list(found)
 
 
 def _inside(m: re.Match[str], mark: str, words: list[str], starred: str) -> bool:
