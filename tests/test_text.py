@@ -435,6 +435,13 @@ def test_disemvowelled_text_is_read_with_its_vowels():
     assert read_vowelless("th fgs r rnng ths cntry") == "the fags are ruining this country"
     for slang in ("brb gtg ttyl smh tbh idk lmk", "lol xD omg wtf brb", "smh tbh ngl this is mid"):
         assert reveal(slang) == (slang, [])
+    # words run together by capitals are read one by one, and joined as the hashtag was written
+    assert read_vowelless("Thy mst g! #SndThmBck") == "they must go! #sendthemback"
+    assert read_vowelless("#BuildTheWall") == "#BuildTheWall"  # a word with vowels is read as written
+    # a text disemvowelled throughout is read whole where its stretches are too short to try
+    assert reveal("@sr @sr Btch...cnt...sm thng")[1] == ["@user @user bitch...cunt...same thing"]
+    for text in ("Привет, как дела у тебя сегодня", "brb... gtg... ttyl... smh... idk"):
+        assert reveal(text) == (text, [])
 
 
 def test_what_the_review_of_the_codes_found():

@@ -170,6 +170,12 @@ def reveal(text: str) -> tuple[str, list[str]]:
         found = _decoded_stretch(text[a:b], words)
         if found is not None:
             claimed[k] = found
+    if not any(way[0] == "vowels" for way, _ in claimed.values()) and len(text) <= _SENTENCES_UP_TO:
+        # A text disemvowelled throughout whose stretches are each too short to be tried
+        # ("@sr @sr Btch...cnt...sm thng") is read whole.
+        whole_read = _vowelless_whole(text)
+        if whole_read is not None and len(payloads) < _MAX_PAYLOADS:
+            payloads.append(whole_read)
     if not claimed:
         return text, payloads
     runs: list[list] = []  # [way, first, last, decoded stretches]
@@ -237,6 +243,27 @@ def _decoded_stretch(raw: str, words: list[str] | None = None) -> tuple[tuple[st
     return None if best is None else (best[1], best[2].strip())
 
 
+def _vowelless_whole(text: str) -> str | None:
+    """`text` read with its vowels (`vowels.read_vowelless`), where most of its words have none
+    and the reading is English enough, as a stretch decoded so must be; else None."""
+    words = _words(text, links=False)
+    if not _vowelless(words):
+        return None
+    share = _english_share(words)
+    plain = read_vowelless(text)
+    longer = {w for w in _words(plain) if len(w) >= 3}
+    if _english_share(_words(plain)) < max(_READ_FROM_RARE, share + _GAIN_RARE) or len(longer) < _RARE_MIN_WORDS:
+        return None
+    return plain.strip()
+
+
+def _vowelless(words: list[str]) -> bool:
+    """Whether enough words, most of those of two letters or more ("a" and "I" keep their vowel),
+    have no vowel: a text or stretch worth reading with its vowels restored."""
+    two = [w for w in words if len(w) >= 2]
+    return len(words) >= _VOWELLESS_WORDS and sum(not VOWEL.search(w) for w in two) >= _VOWELLESS * len(two)
+
+
 def _stretches(text: str) -> list[tuple[int, int, list[str] | None]]:
     """Where a payload may sit, with its `_words` where they were counted: the stretches of
     `_STRETCH`, and within a stretch that is mostly English, a run of words that are not
@@ -300,8 +327,7 @@ def _ways(raw: str, words: list[str]) -> list[tuple[str, int]]:
         ways.append(("upside down", 0))
     if sum(w.endswith("ay") for w in words) * 2 >= len(words):
         ways.append(("pig latin", 0))
-    two = [w for w in words if len(w) >= 2]  # "a" and "I" keep their vowel
-    if len(words) >= _VOWELLESS_WORDS and sum(not VOWEL.search(w) for w in two) >= _VOWELLESS * len(two):
+    if _vowelless(words):
         ways.append(("vowels", 0))
     return ways
 

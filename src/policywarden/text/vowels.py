@@ -13,6 +13,7 @@ Pure: reads only packaged files.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from .pairs import PAIR_WEIGHT, WORD, followed
@@ -34,17 +35,17 @@ _NEGATED = {VOWEL.sub("", w): w for w in (
 def read_vowelless(text: str) -> str:
     """`text` with each word that has no vowel (other than "a", "I", and a word straight after an
     apostrophe) spelled out with its likeliest vowels, in lower case; the rest as written."""
-    matches = list(WORD.finditer(text))
-    if not matches:
+    spans = [span for m in WORD.finditer(text) for span in _camel_parts(text, m.start(), m.end())]
+    if not spans:
         return text
     # Each word's choices: (cost, spelling); a word read as written is its only choice.
     choices: list[Sequence[tuple[float, str]]] = []
-    for m in matches:
-        word = m.group(0).lower()
-        after_apostrophe = m.start() and text[m.start() - 1] in "'’"
+    for start, end in spans:
+        word = text[start:end].lower()
+        after_apostrophe = start and text[start - 1] in "'’"
         found = () if VOWEL.search(word) or word in ("a", "i") or after_apostrophe else tuple(
             (cost - _MASKED_BONUS * often_masked(spelled), spelled) for cost, spelled in spellings(word))
-        if found and text[m.end() : m.end() + 2] in ("'t", "’t") and word in _NEGATED:
+        if found and text[end : end + 2] in ("'t", "’t") and word in _NEGATED:
             found = ((0.0, _NEGATED[word]),)
         choices.append(found or ((0.0, word),))
     # best[s]: the cost of the cheapest reading so far that ends in spelling s; back[k][s]: the
@@ -67,10 +68,23 @@ def read_vowelless(text: str) -> str:
     for k in range(len(choices) - 1, -1, -1):
         read[k] = choices[k][at][1]
         at = back[k][at]
-    out, end = [], 0
-    for m, spelled in zip(matches, read):
-        out.append(text[end : m.start()])
-        out.append(m.group(0) if spelled == m.group(0).lower() else spelled)
-        end = m.end()
-    out.append(text[end:])
+    out, at = [], 0
+    for (start, end), spelled in zip(spans, read):
+        out.append(text[at:start])
+        out.append(text[start:end] if spelled == text[start:end].lower() else spelled)
+        at = end
+    out.append(text[at:])
     return "".join(out)
+
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def _camel_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The span of a word, or of each word run together in it by capitals where it has no vowel
+    ("#BldThWll": Bld, Th, Wll, read "buildthewall", as the hashtag is written in full)."""
+    word = text[start:end]
+    if VOWEL.search(word.lower()) or not _CAMEL.search(word):
+        return [(start, end)]
+    cuts = [start, *(start + m.start() for m in _CAMEL.finditer(word)), end]
+    return list(zip(cuts, cuts[1:]))
