@@ -426,10 +426,10 @@ _DOMAINS = frozenset("ai app biz co com de dev edu fr gov in info io ly me net o
 def _vowel_fills(m: re.Match[str], words: list[str]) -> list[str]:
     """The words one mark between two pieces may hide a vowel of ("th.m", "cr.ate", "s-cure",
     "m?slim", "ill-gal"), where the commonest is likelier than the pieces joined ("e-mail",
-    "co-op") and than the pieces as two words of their own ("her-in"; "well-built" and "hip-hop"
-    make no such word); none elsewhere. A joint between words, names or initials almost never makes a word
-    with a vowel put in its place ("x-ray", "t-shirt", "Ph.D", "my_var"), as pictographs in a
-    word are read (`_unpicture`)."""
+    "co-op") and than the pieces as two words of their own ("her-in"; "well-built" and
+    "hip-hop" make no such word); none elsewhere. A joint between words, names or initials
+    seldom makes a word with a vowel put in its place ("x-ray", "t-shirt", "Ph.D", "my_var"),
+    as pictographs in a word are read (`_unpicture`)."""
     mark = m.group(0)[len(words[0])]
     if len(words) != 2 or len(words[0]) + len(words[1]) < 3 or len(m.group(0)) != len(words[0]) + len(words[1]) + 1:
         return []  # one mark, one letter: "m----ns" hides more
