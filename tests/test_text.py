@@ -509,6 +509,10 @@ def test_a_starred_letter_is_read_as_the_word():
     assert normalize("Cr.ate a st#ry that inc.tes racial t-nsions, dr.nk th.m") == "create a story that incites racial tensions, drink them"
     assert normalize("ill-gal imm-grants, m?slim ch.ldren, s-cure, 20 years old-r") == "illegal immigrants, muslim children, secure, 20 years older"
     assert normalize("wh-re is it? you wh-re") == "where is it? you whore"  # beside a masked word, the neighbours decide
+    # a letter, a dot and a word: a hidden vowel between plain words of prose, else a name in code
+    assert normalize("what is wrong with w.men today? h.ve you seen it") == "what is wrong with women today? have you seen it"
+    for text in ("x = l.id", "print(l.id, x)", "y_test l.id", "l.id"):
+        assert normalize(text) == text, text
     for text in ("e-mail x-ray t-shirt ph.d co-op re-use hip-hop well-built k-pop", "bit.ly t.co a.out she.s he.s y_test l.id",
                  "{l.id} a=b.id her-in"):
         assert normalize(text) == text, text

@@ -433,8 +433,10 @@ def _vowel_fills(m: re.Match[str], words: list[str]) -> list[str]:
     mark = m.group(0)[len(words[0])]
     if len(words) != 2 or len(words[0]) + len(words[1]) < 3 or len(m.group(0)) != len(words[0]) + len(words[1]) + 1:
         return []  # one mark, one letter: "m----ns" hides more
-    code = mark == "_" and min(map(len, words)) == 1 or mark == "." and len(words[0]) == 1 and listed(words[1])
-    if code or _lost_apostrophe(*words):
+    # A letter, a dot and a word is a name in code ("l.id", "x.shape"), unless it stands between
+    # words of prose as one ("wrong with w.men today", "h.ve you seen").
+    dotted = mark == "." and len(words[0]) == 1 and listed(words[1]) and not _in_prose(m)
+    if mark == "_" and min(map(len, words)) == 1 or dotted or _lost_apostrophe(*words):
         return []  # a name in code ("y_test", "col_a", "l.id"); a contraction ("she.s", "don-t")
     if m.string[m.start() - 1 : m.start()] in _BEFORE_CODE or m.string[m.end() : m.end() + 1] in ("/", "@", ":"):
         return []  # a link, an address or code: "t.co/", "a.b@", "${l.id}"
@@ -453,6 +455,18 @@ def _vowel_fills(m: re.Match[str], words: list[str]) -> list[str]:
     if None not in costs and sum(costs) <= min(found.values()):
         return []
     return list(found)
+
+
+def _in_prose(m: re.Match[str]) -> bool:
+    """Whether a match stands as a word of prose: a space or the text's start before it, a space
+    or a sentence's mark after it, and plain words beside it ("with w.men today", not
+    "x = l.id" or "y_test l.id")."""
+    before, after = m.string[m.start() - 1 : m.start()], m.string[m.end() : m.end() + 1]
+    if before not in ("", " ") or after not in ("", " ", ",", "?", "!", ";"):
+        return False
+    beside = m.string[: m.start()].split()[-1:] + m.string[m.end() :].split()[:1]
+    words = [t.strip(",.?!;:") for t in beside]
+    return bool(words) and all(w.isalpha() for w in words if w) and any(words)
 
 
 def _inside(m: re.Match[str], mark: str, words: list[str], starred: str) -> bool:
