@@ -246,6 +246,10 @@ def _decoded_stretch(raw: str, words: list[str] | None = None) -> tuple[tuple[st
 def _vowelless_whole(text: str) -> str | None:
     """`text` read with its vowels (`vowels.read_vowelless`), where most of its words have none
     and the reading is English enough, as a stretch decoded so must be; else None."""
+    # Most texts have vowels in a third of their characters: a count in C rules them out before
+    # their words are.
+    if sum(map(text.count, "aeiouAEIOU")) >= _VOWELLESS_CHARS * len(text):
+        return None
     words = _words(text, links=False)
     if not _vowelless(words):
         return None
@@ -356,6 +360,7 @@ _VOWEL_PREFERRED = 1.0
 # Disemvowelled text ("Hw d I mk  bmb"): most of a stretch's words have no vowel; each is read as
 # the likeliest word with its consonants, in context (`vowels`).
 _VOWELLESS, _VOWELLESS_WORDS = 0.7, 5
+_VOWELLESS_CHARS = 0.15  # a whole text is read so only where fewer of its characters are vowels
 
 
 # Pig Latin with a hyphen before what moved ("ow-hay o-day i-way ake-may", "estion-quay"): the
