@@ -464,7 +464,9 @@ def _in_prose(m: re.Match[str]) -> bool:
     before, after = m.string[m.start() - 1 : m.start()], m.string[m.end() : m.end() + 1]
     if before not in ("", " ") or after not in ("", " ", ",", "?", "!", ";"):
         return False
-    beside = m.string[: m.start()].split()[-1:] + m.string[m.end() :].split()[:1]
+    # The tokens beside it, looked for near it only: splitting the whole text for each match
+    # made a long one quadratic.
+    beside = m.string[max(0, m.start() - 40) : m.start()].split()[-1:] + m.string[m.end() : m.end() + 40].split()[:1]
     words = [t.strip(",.?!;:") for t in beside]
     return bool(words) and all(w.isalpha() for w in words if w) and any(words)
 
