@@ -35,7 +35,7 @@ def main() -> None:
             raise SystemExit(f"{d} holds an encoder: give an n-gram model's directory (build_model.py --out)")
         wardens[d] = Warden(model_dir=d, encoder=False)
     cats = [c for c in wardens["shipped"].policy.categories if c.examples.flag]
-    figures: dict[str, dict] = {name: {"versions": w.model_version, "categories": {}} for name, w in wardens.items()}
+    figures: dict[str, dict] = {name: {"version": w.model_version, "categories": {}} for name, w in wardens.items()}
     print(f"{'category':40}" + "".join(f"{Path(n).name:>20}" for n in wardens))
     for c in cats:
         cells = []
