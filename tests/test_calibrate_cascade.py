@@ -96,16 +96,55 @@ def test_the_bounds_score_each_reference_once_and_record_what_they_hold():
         scored.append(model_dir)
         return {0: (0.9, 0.1, 50), 1: (0.5, None, 500)}, f"v-{model_dir}"
 
-    args = Namespace(recall_floor="ref", floor_under=100, fpr_ceiling="ref", ceiling_from=100)
-    floors, ceilings, meta = reference_bounds(args, rates_of, name=["a", "b"].__getitem__)
-    assert scored == ["ref"] and floors == {0: 0.9} and ceilings == {}  # head b has no negatives: no ceiling
-    assert meta == {"recall_floor": {"model": "v-ref", "floors": {"a": 0.9}}, "fpr_ceiling": None}
-    none = reference_bounds(Namespace(recall_floor=None, floor_under=None, fpr_ceiling=None, ceiling_from=None), rates_of)
-    assert none == (None, None, {"recall_floor": None, "fpr_ceiling": None}) and scored == ["ref"]
+    args = Namespace(recall_floor="ref", floor_under=100, fpr_ceiling="ref", ceiling_from=100, match_under=None)
+    floors, ceilings, matched, meta = reference_bounds(args, rates_of, name=["a", "b"].__getitem__)
+    assert scored == ["ref"] and floors == {0: 0.9} and ceilings == {} and matched == set()  # b has no negatives: no ceiling
+    assert meta == {"recall_floor": {"model": "v-ref", "floors": {"a": 0.9}}, "fpr_ceiling": None, "fpr_match": None}
+    none = reference_bounds(Namespace(recall_floor=None, floor_under=None, fpr_ceiling=None, ceiling_from=None, match_under=None),
+                            rates_of)
+    assert none == (None, None, set(), {"recall_floor": None, "fpr_ceiling": None, "fpr_match": None}) and scored == ["ref"]
     # --floor-slack 5: five positives' worth below the reference (of head a's 50), recorded with the floors
-    slack = Namespace(recall_floor="ref", floor_under=100, floor_slack=5, fpr_ceiling=None, ceiling_from=None)
-    floors, _, meta = reference_bounds(slack, rates_of, name=["a", "b"].__getitem__)
+    slack = Namespace(recall_floor="ref", floor_under=100, floor_slack=5, fpr_ceiling=None, ceiling_from=None, match_under=None)
+    floors, _, _, meta = reference_bounds(slack, rates_of, name=["a", "b"].__getitem__)
     assert floors == {0: pytest.approx(0.8)} and meta["recall_floor"] == {"model": "v-ref", "floors": {"a": 0.8}, "slack": 5}
+    # --match-under 100: head a (50 positives) has its reference's false-flag rate as a ceiling,
+    # matched; head b (500, no negatives) has neither
+    match = Namespace(recall_floor=None, floor_under=None, fpr_ceiling="ref", ceiling_from=100, match_under=100)
+    floors, ceilings, matched, meta = reference_bounds(match, rates_of, name=["a", "b"].__getitem__)
+    assert floors is None and ceilings == {0: 0.1} and matched == {0}
+    assert meta["fpr_match"] == {"model": "v-ref", "under": 100, "rates": {"a": 0.1}}
+    assert meta["fpr_ceiling"] == {"model": "v-ref", "ceilings": {"a": 0.1}}
+
+
+def test_a_matched_head_takes_the_lowest_threshold_under_its_ceiling(head):
+    # the fixture's 12 positives over 300 negatives: F1 takes 0.575-0.6, where no negative is
+    # flagged. Matched to a reference that flags a tenth of the negatives, the threshold falls to
+    # the lowest that flags no more than that; bounded by the same ceiling, it stays at F1's choice
+    y, s = head
+    bounded = blend_eval(y, s, s, 0.5, tolerance=2, max_fpr={0: 0.1})[0][0]
+    matched = blend_eval(y, s, s, 0.5, tolerance=2, max_fpr={0: 0.1}, match={0})[0][0]
+    assert 0.575 <= bounded <= 0.6 + 1e-9
+    assert matched < 0.5 and (s[y == 0] >= matched).mean() <= 0.1
+    assert (s[y == 0] >= matched - 0.025).mean() > 0.1  # the lowest on the grid that keeps under it
+    # matched without a ceiling (no negatives in the reference): chosen as any other head
+    assert blend_eval(y, s, s, 0.5, tolerance=2, match={0})[0][0] == bounded
+
+
+def test_match_under_is_checked_against_the_other_bounds():
+    import argparse
+
+    from calibrate_cascade import check_bounds
+
+    def check(**given):
+        ap = argparse.ArgumentParser()
+        args = argparse.Namespace(**{"recall_floor": None, "floor_slack": 0, "fpr_ceiling": None, "match_under": None, **given})
+        check_bounds(ap, args)
+
+    check(fpr_ceiling="ref", match_under=100)
+    with pytest.raises(SystemExit):
+        check(match_under=100)  # no rates to match
+    with pytest.raises(SystemExit):
+        check(fpr_ceiling="ref", match_under=100, recall_floor="ref")  # two bounds on the thin heads
 
 
 def test_the_floors_are_what_the_reference_pair_catches():

@@ -142,6 +142,15 @@ def test_a_false_flag_ceiling_keeps_what_the_threshold_in_force_flags():
     both = near_best_threshold(labels, scores, grid, min_recall=1.0, max_fpr=ceiling)
     assert binary_metrics(labels, scores, both)["recall"] == 1.0
     assert choose_threshold(labels, scores, grid=grid, max_fpr=ceiling) > 0.6
+    # matched rather than bounded: the lowest threshold under the ceiling, whatever its F1
+    def fpr(t):
+        return float((scores[~labels] >= t).mean())
+
+    loose = fpr(0.55)  # half the band's negatives
+    matched = near_best_threshold(labels, scores, grid, tolerance=2.0, max_fpr=loose, match=True)
+    assert matched == choose_threshold(labels, scores, grid=grid, max_fpr=loose, match=True)
+    assert fpr(matched) <= loose < fpr(matched - 0.025)
+    assert near_best_threshold(labels, scores, grid, tolerance=2.0, max_fpr=loose) != matched
     # a threshold in force off the grid that meets a floor and a ceiling no grid point meets
     # together is kept (found by review: 0.575 between 0.57 and 0.58)
     labels = np.r_[np.ones(21, bool), np.zeros(201, bool)]
@@ -270,6 +279,11 @@ def test_tune_keeps_false_flags_on_request(warden):
     with_unknown = tune(warden, exs + unknown, Objective(), served=served_u, tolerance=0, keep_fpr=True)
     assert with_unknown["categories"][w]["fpr_ceiling"] == 0.0
     assert with_unknown["thresholds"].get(w, shipped) == kept["thresholds"].get(w, shipped)
+    # matched: the lowest threshold that flags no more negatives than the ceiling allows (a
+    # quarter of the band's 8), where F1 would take the whole band or none of it
+    matched = tune(warden, exs, Objective(), served=served, tolerance=0, fpr_ceiling={w: 2 / 208}, fpr_match={w})
+    assert matched["categories"][w]["fpr_matched"] is True and matched["categories"][w]["fit"]["after"]["fp"] == 2
+    assert "fpr_matched" not in tune(warden, exs, Objective(), served=served, tolerance=0, fpr_match={w})["categories"][w]
 
 
 def write_file(tmp_path, extra=()):

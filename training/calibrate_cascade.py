@@ -104,22 +104,33 @@ def fpr_ceilings(rates: dict, from_: int | None = None) -> dict:
     return {j: f for j, (_, f, n) in rates.items() if f is not None and (from_ is None or n >= from_)}
 
 
-def check_floor_slack(ap, args) -> None:
-    """--floor-slack's checks (this script's and calibrate_served.py's)."""
+def fpr_matched(rates: dict, under: int) -> dict:
+    """The heads --match-under matches (`rates` from `reference_rates` or `served_rates`): those
+    with fewer than `under` positives and some negatives, each with the reference's false-flag rate."""
+    return {j: f for j, (_, f, n) in rates.items() if f is not None and n < under}
+
+
+def check_bounds(ap, args) -> None:
+    """The bound options' checks (this script's and calibrate_served.py's)."""
     if args.floor_slack and not args.recall_floor:
         ap.error("--floor-slack needs --recall-floor")
     if args.floor_slack < 0:
         ap.error("--floor-slack is a number of positives, 0 or more")
+    if args.match_under is not None and not args.fpr_ceiling:
+        ap.error("--match-under needs --fpr-ceiling: the false-flag rates it matches are that model's")
+    if args.match_under is not None and args.recall_floor:
+        ap.error("--match-under and --recall-floor bound the thin heads two ways: give one")
 
 
-def reference_bounds(args, rates_of, name=lambda key: key) -> tuple[dict | None, dict | None, dict]:
-    """--recall-floor/--floor-under and --fpr-ceiling/--ceiling-from (this script's and
-    calibrate_served.py's): the floors and the ceilings from `rates_of(model_dir) -> (rates,
-    version)`, each directory scored once, and the metadata that records them ("recall_floor",
-    "fpr_ceiling"; each key named by `name`)."""
+def reference_bounds(args, rates_of, name=lambda key: key) -> tuple[dict | None, dict | None, set, dict]:
+    """--recall-floor/--floor-under, --fpr-ceiling/--ceiling-from and --match-under (this
+    script's and calibrate_served.py's): the floors, the ceilings and the heads whose ceiling is
+    matched, from `rates_of(model_dir) -> (rates, version)`, each directory scored once, and the
+    metadata that records them ("recall_floor", "fpr_ceiling", "fpr_match"; each key named by `name`)."""
     scored = {d: rates_of(d) for d in {args.recall_floor, args.fpr_ceiling} - {None}}
     floors = ceilings = None
-    meta: dict = {"recall_floor": None, "fpr_ceiling": None}
+    matched: set = set()
+    meta: dict = {"recall_floor": None, "fpr_ceiling": None, "fpr_match": None}
     if args.recall_floor:
         rates, version = scored[args.recall_floor]
         slack = getattr(args, "floor_slack", 0)  # absent where a caller predates --floor-slack
@@ -131,13 +142,18 @@ def reference_bounds(args, rates_of, name=lambda key: key) -> tuple[dict | None,
     if args.fpr_ceiling:
         rates, version = scored[args.fpr_ceiling]
         ceilings = fpr_ceilings(rates, args.ceiling_from)
+        if args.match_under is not None:
+            thin = fpr_matched(rates, args.match_under)
+            ceilings = {**ceilings, **thin}
+            matched = set(thin)
+            meta["fpr_match"] = {"model": version, "under": args.match_under, "rates": {name(k): round(f, 4) for k, f in thin.items()}}
         if ceilings:
             meta["fpr_ceiling"] = {"model": version, "ceilings": {name(k): round(f, 4) for k, f in ceilings.items()}}
-    return floors, ceilings, meta
+    return floors, ceilings, matched, meta
 
 
 def blend_eval(y, lin, enc, w, floor=0.3, tolerance=0.0, current=None, errors_from=None, f1_only=(), min_recall=None,
-               max_fpr=None):
+               max_fpr=None, match=()):
     """Thresholds fitted per head on (y, blend) and the macro F1 over heads they give.
     The weight is chosen on exact fits (tolerance 0): it is one number compared across fifty
     heads, and thresholds held back from the best lower every weight's in-sample F1 by an amount
@@ -147,7 +163,8 @@ def blend_eval(y, lin, enc, w, floor=0.3, tolerance=0.0, current=None, errors_fr
     threshold) is kept where it is among the near-best. `errors_from`: heads with at least this many
     calibration positives get the fewest false flags plus misses instead of F1 (`near_best_threshold`),
     except the columns in `f1_only`. `min_recall` (column -> share): recall floors; `max_fpr`
-    (column -> share): false-flag ceilings (`near_best_threshold`)."""
+    (column -> share): false-flag ceilings (`near_best_threshold`); the columns in `match` take the
+    lowest threshold under theirs."""
     th, f1s = {}, []
     for j in range(y.shape[1]):
         known = y[:, j] >= 0
@@ -159,7 +176,8 @@ def blend_eval(y, lin, enc, w, floor=0.3, tolerance=0.0, current=None, errors_fr
         t = near_best_threshold(yy, s, np.arange(floor, 0.96, 0.025), tolerance=tolerance,
                                 current=(current or {}).get(j),
                                 errors=errors_from is not None and yy.sum() >= errors_from and j not in f1_only,
-                                min_recall=(min_recall or {}).get(j), max_fpr=(max_fpr or {}).get(j))
+                                min_recall=(min_recall or {}).get(j), max_fpr=(max_fpr or {}).get(j),
+                                match=j in match and (max_fpr or {}).get(j) is not None)
         th[j] = float(t)
         f1s.append(binary_metrics(yy.astype(int), s, t)["f1"])
     return th, float(np.mean(f1s)) if f1s else 0.0
@@ -202,6 +220,12 @@ def main() -> None:
     ap.add_argument("--ceiling-from", type=int, metavar="POSITIVES",
                     help="ceilings only for heads with at least this many calibration positives (pair it with "
                          "--floor-under at the same number: floors on thin heads, ceilings on thick ones)")
+    ap.add_argument("--match-under", type=int, metavar="POSITIVES",
+                    help="heads with fewer calibration positives than this take the lowest threshold that flags no more "
+                         "of their calibration negatives than the --fpr-ceiling model does: its false-flag rate matched, "
+                         "not chosen by F1 on a handful of positives (session 37: floors on thin heads lowered self-harm "
+                         "0.44 -> 0.30 for candidate O, and without them candidate P's thresholds rose and lost the "
+                         "policy's examples). Instead of floors on those heads")
     ap.add_argument("--errors", type=int, nargs="?", const=0, metavar="MIN_POSITIVES",
                     help="thresholds for the fewest false flags plus misses (the release rule's count) instead of F1, "
                          "for every category head or those with at least MIN_POSITIVES calibration positives (`any` "
@@ -209,7 +233,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.keep and args.tolerance <= 0:
         ap.error("--keep needs --tolerance above 0: at 0 a threshold is kept only where it is exactly the best")
-    check_floor_slack(ap, args)
+    check_bounds(ap, args)
     work, enc_dir = Path(args.work), Path(args.encoder)
     meta = json.loads((enc_dir / "model.json").read_text())
     heads = meta["heads"]
@@ -252,7 +276,7 @@ def main() -> None:
         sets[name] = (with_assumed_negatives(label_matrix(recs, heads), recs, heads), lin_full[:, cols], sigmoid(logits * a + b), lin_full, recs)
 
     y_c, lin_c, enc_c, lin_full_c, _ = sets["cal"]
-    floors, ceilings, bounds_meta = reference_bounds(
+    floors, ceilings, matched, bounds_meta = reference_bounds(
         args, lambda d: (reference_rates(Path(d), [normalize(r.text) for r in cal], y_c, heads),
                          json.loads((Path(d) / "encoder" / "model.json").read_text())["version"]), name=heads.__getitem__)
     results = {}
@@ -268,7 +292,8 @@ def main() -> None:
                        # `any` stays on F1: the gate below is chosen from what the thresholds catch, and a
                        # fewest-errors `any` threshold (0.425 -> 0.55; it also sets the unattributed flag)
                        # let the gate rise 0.4 -> 0.6 (session 25's D4 and D5)
-                       f1_only={heads.index("any")} if "any" in heads else set(), min_recall=floors, max_fpr=ceilings)[0]
+                       f1_only={heads.index("any")} if "any" in heads else set(), min_recall=floors, max_fpr=ceilings,
+                       match=matched)[0]
     meta_kept = {"version": kept_meta.get("version"), "linear_version": kept_meta.get("cascade", {}).get("linear_version"),
                  "heads": sorted(h for j, h in enumerate(heads) if j in current and th_idx[j] == current[j])} if args.keep else None
     lin_th = linear.thresholds()

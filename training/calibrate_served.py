@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
 from build_encoder import calibration_prompts, encoder_meta_of, model_parser  # noqa: E402
-from calibrate_cascade import check_floor_slack, reference_bounds  # noqa: E402
+from calibrate_cascade import check_bounds, reference_bounds  # noqa: E402
 
 from policywarden import Warden  # noqa: E402
 from policywarden.classify.cascade import CascadeScorer  # noqa: E402
@@ -107,12 +107,15 @@ def main() -> None:
                          "not negatives as there)")
     ap.add_argument("--ceiling-from", type=int, metavar="POSITIVES",
                     help="see calibrate_cascade.py --ceiling-from (positives among the calibration prompts)")
+    ap.add_argument("--match-under", type=int, metavar="POSITIVES",
+                    help="see calibrate_cascade.py --match-under (positives among the calibration prompts; categories "
+                         "under 10 keep calibrate_cascade's threshold here)")
     ap.add_argument("--heads", choices=("policy", "openai", "all"), default="policy",
                     help="which thresholds to refit: the policy categories' (default), the OpenAI categories' (for F1; "
                          "--errors applies to policy categories only), or both. A later run with the default leaves "
                          "an OpenAI refit in place: rebuild the encoder's model.json to undo it")
     args = ap.parse_args()
-    check_floor_slack(ap, args)
+    check_bounds(ap, args)
     warden = Warden(model_dir=args.model, encoder_cache=0)
     if not isinstance(warden.scorer, CascadeScorer):
         raise SystemExit(f"{args.model} has no encoder: nothing to refit")
@@ -131,9 +134,9 @@ def main() -> None:
     moved: dict[str, float] = {}
 
     if args.heads in ("all", "policy"):
-        floors, ceilings, bounds_meta = reference_bounds(args, lambda d: served_rates(d, cal, ids))
+        floors, ceilings, matched, bounds_meta = reference_bounds(args, lambda d: served_rates(d, cal, ids))
         result = tune(warden, examples_from(cal, ids), Objective(errors_from=args.errors), "input", MIN_POSITIVES,
-                      served=served, tolerance=args.tolerance, min_recall=floors, fpr_ceiling=ceilings)
+                      served=served, tolerance=args.tolerance, min_recall=floors, fpr_ceiling=ceilings, fpr_match=matched)
         before, after = result["overall"]["fit"]["before"], result["overall"]["fit"]["after"]
         for cid, e in result["categories"].items():
             if "tuned" in e:

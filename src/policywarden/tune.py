@@ -23,6 +23,7 @@ measured, so the report says what the new thresholds do on text they were not ch
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,13 +71,13 @@ class Objective:
 
 def choose_threshold(y: np.ndarray, scores: np.ndarray, beta: float = 1.0, current: float | None = None,
                      grid=GRID, tolerance: float = TOLERANCE, errors: bool = False, min_recall: float | None = None,
-                     max_fpr: float | None = None) -> float:
+                     max_fpr: float | None = None, match: bool = False) -> float:
     """The threshold on `grid` for the best F-beta, within noise: of those whose F-beta is within
     `tolerance` / positives of the best (about what moving two positives changes), `current` if
     it is one of them, else the one nearest the middle of their range, with the widest margin
     on both sides (`metrics.near_best_threshold`), among those that keep `min_recall` and
-    `max_fpr` if given."""
-    return near_best_threshold(y, scores, grid, beta, tolerance, current, errors, min_recall, max_fpr)
+    `max_fpr` if given; with `match`, the lowest threshold under `max_fpr` instead."""
+    return near_best_threshold(y, scores, grid, beta, tolerance, current, errors, min_recall, max_fpr, match)
 
 
 def raise_to_bounds(scores: np.ndarray, thresholds: np.ndarray, movable: np.ndarray, violating: np.ndarray,
@@ -134,6 +135,7 @@ def tune(
     min_recall: dict[str, float] | None = None,
     keep_fpr: bool = False,
     fpr_ceiling: dict[str, float] | None = None,
+    fpr_match: Collection[str] = (),
 ) -> dict:
     """Per-category thresholds for `warden`'s policy, and what they change. The result's
     "thresholds" holds the categories whose threshold moved. `served` is `warden.scores` of the
@@ -144,7 +146,8 @@ def tune(
     a threshold past its floor. False-flag ceilings likewise (applied after the floors, which win
     where both cannot hold): `keep_fpr`, the share of each category's negatives its threshold in
     force flags; `fpr_ceiling`, given per category (not the objective's `max_fpr`, which bounds
-    the verdict as a whole)."""
+    the verdict as a whole). The categories in `fpr_match` take the lowest threshold under their
+    ceiling, whatever its F-beta (`metrics.near_best_threshold`'s `match`)."""
     if not 0.0 <= holdout < 1.0:
         raise ValueError("holdout must be at least 0 and below 1")
     if min_positives < 1:
@@ -191,9 +194,12 @@ def tune(
                 ceiling = min(1.0 if ceiling is None else ceiling, float((s[fit & ~y] >= current[cid]).mean()))
             if ceiling is not None:
                 entry["fpr_ceiling"] = round(ceiling, 4)
+            matched = ceiling is not None and cid in fpr_match
+            if matched:
+                entry["fpr_matched"] = True
             t = choose_threshold(y[fit], s[fit], objective.beta, current[cid], tolerance=tolerance,
                                  errors=objective.errors_from is not None and entry["positives"] >= objective.errors_from,
-                                 min_recall=floor, max_fpr=ceiling)
+                                 min_recall=floor, max_fpr=ceiling, match=matched)
             if t != current[cid]:
                 chosen[cid] = t
         report[cid] = entry

@@ -67,7 +67,7 @@ TOLERANCE = 2.0  # positives' worth of F-beta within which a threshold counts as
 
 def near_best_threshold(y: np.ndarray, scores: np.ndarray, grid, beta: float = 1.0, tolerance: float = 0.0,
                         current: float | None = None, errors: bool = False, min_recall: float | None = None,
-                        max_fpr: float | None = None) -> float:
+                        max_fpr: float | None = None, match: bool = False) -> float:
     """A threshold on `grid` for F-beta that holds up on text it was not chosen on.
 
     The near-best thresholds are those whose F-beta is within `tolerance` / positives of the
@@ -91,7 +91,12 @@ def near_best_threshold(y: np.ndarray, scores: np.ndarray, grid, beta: float = 1
 
     `max_fpr`: likewise a ceiling on the share of negatives flagged (where no threshold left
     keeps under it, those that flag the fewest), so that a refit may trade misses but not false
-    flags. Applied after the floor: where both are given and cannot both hold, the floor wins."""
+    flags. Applied after the floor: where both are given and cannot both hold, the floor wins.
+
+    `match` (with `max_fpr`): the lowest threshold kept under the ceiling, whatever its F-beta: the
+    ceiling's false-flag rate matched rather than bounded. For a head whose positives are too few
+    to choose among thresholds by (a handful move F-beta in steps wider than any difference
+    between them), while its negatives, in the thousands, fix a false-flag rate closely."""
     y = np.asarray(y).astype(bool)
     scores = np.asarray(scores)
     grid = np.asarray(grid, dtype=np.float64)
@@ -113,6 +118,8 @@ def near_best_threshold(y: np.ndarray, scores: np.ndarray, grid, beta: float = 1
         if current_fpr is not None and current_fpr > allow:
             current = None
         grid = grid[fpr <= allow]
+        if match and len(grid):
+            return float(grid.min())
 
     def fbeta(thresholds: np.ndarray) -> np.ndarray:
         pred = scores[:, None] >= thresholds[None, :]
