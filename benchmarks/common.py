@@ -87,13 +87,14 @@ def gate_options(ap) -> None:
     """--gate and --json: the shipped model with another encoder gate, its figures to --json only."""
     ap.add_argument("--gate", type=float, help="the encoder gate (POLICYWARDEN_ENCODER_GATE) instead of the model's; "
                                                "the figures go to --json only")
-    ap.add_argument("--json", help="also write the figures to this file")
+    ap.add_argument("--json", help="write the figures to this file instead of benchmarks/results/")
 
 
 def emit(name: str, data: dict, args, partial: bool = False) -> None:
-    """Write the figures to --json if given, and to benchmarks/results/ only for the shipped
-    model, measured in full (not `partial`)."""
+    """Write the figures to --json if given; otherwise to benchmarks/results/, and there only for
+    the shipped model measured in full (not `partial`), which is what that folder holds. A
+    diagnostic run with --json leaves the committed figures alone."""
     if args.json:
         save(Path(args.json), data)
-    if not partial and not getattr(args, "model", None) and args.gate is None:  # benchmarks/results/ holds the shipped model's figures only
+    elif not partial and not getattr(args, "model", None) and args.gate is None:
         write(name, data)

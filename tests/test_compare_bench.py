@@ -108,3 +108,26 @@ def test_openai_truth_needs_a_positive_or_all_thirteen_negatives():
     assert heldout.openai_truth(record({"openai:hate": 1}, None)) == 1
     assert heldout.openai_truth(record({"openai:hate": 0}, None)) == -1  # offensive, not hateful: harassment unknown
     assert heldout.openai_truth(record({f"openai:{n}": 0 for n in OPENAI_CATEGORIES}, None)) == 0
+
+
+def test_figures_go_to_json_alone_when_it_is_given(tmp_path, monkeypatch):
+    # benchmarks/results/ holds the shipped model's committed figures: a diagnostic run with
+    # --json (or of a candidate, or of one disguise) must not rewrite them
+    import argparse
+
+    import common
+
+    monkeypatch.setattr(common, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(common, "machine", lambda: {"cpu": "test"})
+
+    def run(**given):
+        common.emit("figures", {"f1": 0.5}, argparse.Namespace(**{"json": None, "model": None, "gate": None, **given}))
+
+    out = tmp_path / "out.json"
+    run(json=str(out))
+    assert json.loads(out.read_text())["f1"] == 0.5 and not (tmp_path / "results").exists()
+    common.emit("figures", {"f1": 0.5}, argparse.Namespace(json=None, model="cand", gate=None))
+    common.emit("figures", {"f1": 0.5}, argparse.Namespace(json=None, model=None, gate=None), partial=True)
+    assert not (tmp_path / "results").exists()
+    run()
+    assert json.loads((tmp_path / "results" / "figures.json").read_text()) == {"machine": {"cpu": "test"}, "f1": 0.5}
