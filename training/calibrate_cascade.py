@@ -225,7 +225,9 @@ def main() -> None:
                          "of their calibration negatives than the --fpr-ceiling model does: its false-flag rate matched, "
                          "not chosen by F1 on a handful of positives (session 37: floors on thin heads lowered self-harm "
                          "0.44 -> 0.30 for candidate O, and without them candidate P's thresholds rose and lost the "
-                         "policy's examples). Instead of floors on those heads")
+                         "policy's examples). Instead of floors on those heads. Candidate Q (session 38) failed with it: "
+                         "the shipped pair flags 0-0.14%% of a thin head's calibration negatives, a count as small as its "
+                         "positives, and ordinary negatives say little about look-alikes (docs/model-candidates.md)")
     ap.add_argument("--errors", type=int, nargs="?", const=0, metavar="MIN_POSITIVES",
                     help="thresholds for the fewest false flags plus misses (the release rule's count) instead of F1, "
                          "for every category head or those with at least MIN_POSITIVES calibration positives (`any` "
