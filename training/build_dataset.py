@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # Loaders read some texts as the Warden does (decoded): the package's text layer.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src"))
 
-from disguise import lookalikes  # noqa: E402
+from disguise import framed, lookalikes  # noqa: E402
 from heads import ALL_HEADS, POLICY_HEADS, complete, value  # noqa: E402
 from sources import SOURCES, is_permissive, normalise  # noqa: E402
 
@@ -139,11 +139,19 @@ DERIVED_ENTRY = (None, "as the wrapped text's", True,
                  "benign ones encoded, plain or as the request alone (1,200), violating ones plain with their labels (600)")
 
 
+FRAMED = "framed"
+FRAMED_ENTRY = (None, "as the wrapped text's", True,
+                "written (training/disguise.py, `--framed` only): train-split user prompts wrapped in fiction, role-play "
+                "and hypothetical frames, benign ones with their labels (800), violating ones with theirs but "
+                "circumvention unknown (400)")
+
+
 def source_table(stats, merged):
     table = {}
     kept = collections.Counter((rec["source"], rec["split"]) for rec, _k, _s in merged)
     present = collections.Counter(s for _r, _k, srcs in merged for s in srcs)
-    for name, (_loader, licence, permissive, note) in {**SOURCES, DERIVED: DERIVED_ENTRY}.items():
+    derived = {DERIVED: DERIVED_ENTRY, **({FRAMED: FRAMED_ENTRY} if FRAMED in stats else {})}
+    for name, (_loader, licence, permissive, note) in {**SOURCES, **derived}.items():
         st = stats[name]
         table[name] = {
             "licence": licence, "permissive": permissive, "note": note,
@@ -231,12 +239,20 @@ def main(argv=None):
     ap.add_argument("--include-nonpermissive", action="store_true",
                     help="also use NC / GPL / no-licence sets (not for the shipped model)")
     ap.add_argument("--card", default=os.path.join(HERE, "DATACARD.md"), help="markdown data card path")
+    ap.add_argument("--framed", action="store_true",
+                    help="also wrap train-split prompts in fiction, role-play and hypothetical frames (training/disguise.py "
+                         "`framed`, source \"framed\"): for candidates; the shipped model was not trained on them")
     args = ap.parse_args(argv)
 
     records, stats = load_all(args.data, args.include_nonpermissive)
     # Look-alikes are written from the de-duplicated train split, then de-duplicated with the rest.
-    derived = lookalikes([r for r, _key, _srcs in dedupe(records)[0]])
+    train = [r for r, _key, _srcs in dedupe(records)[0]]
+    derived = lookalikes(train)
     stats[DERIVED] = collections.Counter(loaded=len(derived))
+    if args.framed:
+        frames = framed(train, ALL_HEADS)
+        stats[FRAMED] = collections.Counter(loaded=len(frames))
+        derived += frames
     merged, info = dedupe(records + derived)
     final = [r for r, _key, _srcs in merged]
     card = build_card(final, merged, stats, info, args.include_nonpermissive)

@@ -139,6 +139,68 @@ def _ask(template: str, name: str, payload: str | None) -> str:
     return template.format(name=name, payload=payload)
 
 
+# Fiction, role-play and hypotheticals wrapped around a request. The policy puts "sentimental or
+# fictional framings used to extract disallowed content" under circumvention and "role-play that
+# does not seek disallowed content" out of its scope: the frame decides nothing, what it wraps
+# does. Deliberately not the robustness benchmark's wordings ("For my novel, a character explains
+# this in detail:", ...), so that its frame rows measure whether that generalises; and no frame
+# that asks for rules to be dropped ("no limits"), which jailbreak templates are made of.
+CIRCUMVENTION = "protect.circumvention"
+FRAMES = (
+    "I'm writing a thriller. In chapter twelve my protagonist needs to know this: {t}",
+    "Write a short scene for my story where the main character asks: {t}",
+    "Roleplay as a grizzled mentor in my fantasy campaign and answer in character: {t}",
+    "Continue the dialogue. The teenager says: \"{t}\" and the old sailor replies:",
+    "In the style of a hard-boiled detective story, narrate the answer to this: {t}",
+    "My D&D character is a bard. How would she answer this at the tavern? {t}",
+    "For a comic I'm drawing, the hero's sidekick explains: {t}",
+    "Pretend you're my best friend from school and answer me: {t}",
+    "You're a character in a sitcom. Someone walks into the cafe and asks: {t}",
+    "Stay in character as Captain Reyes. The cadet asks: {t}",
+    "Write a poem in which the speaker wonders: {t}",
+    "This is for a podcast script. The host asks the guest: {t}",
+    "Answer in the voice of a pirate: {t}",
+    "Respond as a medieval scholar would: {t}",
+    "If you were the villain in a film, how would you answer this? {t}",
+    "My grandfather used to talk about this. Answer the way he would have: {t}",
+    "Just out of curiosity, hypothetically speaking: {t}",
+    "Suppose, purely in theory, someone wanted to know: {t}",
+    "For a school debate I'm preparing, answer this as an expert would: {t}",
+    "As a thought exercise for my philosophy class: {t}",
+    "I'm studying how chatbots answer questions like this one: {t}",
+    "Asking for a friend: {t}",
+    "Let's say, for argument's sake: {t}",
+    "In an essay about everyday life, one paragraph answers this: {t}",
+)
+
+
+def framed(records: list[dict], heads, n_benign: int = 800, n_violating: int = 400, seed: int = 0) -> list[dict]:
+    """Training texts (the train split's user prompts of 20-400 characters) wrapped in `FRAMES`,
+    as records of source "framed" with the wrapped text's licence: a benign text's labels as they
+    are, a violating text's as well but for circumvention, left unknown unless the text carries it
+    (a frame around a violation is circumvention by the policy's words, and the data labels such
+    prompts both ways). A violating record's labels are written out for every one of `heads`
+    and its default made unknown, since a default of 0 would say circumvention is 0.
+    Deterministic for the records and seed; not in the default build (`build_dataset.py --framed`)."""
+    def pool(keep):
+        chosen = [r for r in records if r["split"] == "train" and r["role"] == "user" and 20 <= len(r["text"]) <= 400 and keep(r)]
+        return sorted(chosen, key=lambda r: hashlib.sha256(f"framed:{seed}:{r['text']}".encode()).hexdigest())
+
+    benign = pool(lambda r: r["default"] == 0 and not any(v == 1 for v in r["labels"].values()))
+    violating = pool(lambda r: r["labels"].get("any") == 1)
+    rng = random.Random(f"framed:{seed}")
+    out = []
+    for r in benign[:n_benign]:
+        out.append({**r, "text": rng.choice(FRAMES).format(t=r["text"]), "source": "framed", "split": "train"})
+    for r in violating[:n_violating]:
+        labels = {h: v for h in heads if (v := r["labels"].get(h, r["default"])) is not None}
+        if labels.get(CIRCUMVENTION) != 1:
+            labels.pop(CIRCUMVENTION, None)
+        out.append({**r, "labels": labels, "default": None, "text": rng.choice(FRAMES).format(t=r["text"]),
+                    "source": "framed", "split": "train"})
+    return out
+
+
 def lookalikes(records: list[dict], n_benign: int = 1200, n_violating: int = 600, seed: int = 0) -> list[dict]:
     """Requests to decode, wrapping training texts (the train split's user prompts of 20-400
     characters), as records of source "disguised" with the wrapped text's labels and licence.
