@@ -142,11 +142,12 @@ def reference_bounds(args, rates_of, name=lambda key: key) -> tuple[dict | None,
     if args.fpr_ceiling:
         rates, version = scored[args.fpr_ceiling]
         ceilings = fpr_ceilings(rates, args.ceiling_from)
-        if args.match_under is not None:
-            thin = fpr_matched(rates, args.match_under)
+        under = getattr(args, "match_under", None)  # absent where a caller predates --match-under
+        if under is not None:
+            thin = fpr_matched(rates, under)
             ceilings = {**ceilings, **thin}
             matched = set(thin)
-            meta["fpr_match"] = {"model": version, "under": args.match_under, "rates": {name(k): round(f, 4) for k, f in thin.items()}}
+            meta["fpr_match"] = {"model": version, "under": under, "rates": {name(k): round(f, 4) for k, f in thin.items()}}
         if ceilings:
             meta["fpr_ceiling"] = {"model": version, "ceilings": {name(k): round(f, 4) for k, f in ceilings.items()}}
     return floors, ceilings, matched, meta

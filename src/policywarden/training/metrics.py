@@ -94,9 +94,10 @@ def near_best_threshold(y: np.ndarray, scores: np.ndarray, grid, beta: float = 1
     flags. Applied after the floor: where both are given and cannot both hold, the floor wins.
 
     `match` (with `max_fpr`): the lowest threshold kept under the ceiling, whatever its F-beta: the
-    ceiling's false-flag rate matched rather than bounded. For a head whose positives are too few
-    to choose among thresholds by (a handful move F-beta in steps wider than any difference
-    between them), while its negatives, in the thousands, fix a false-flag rate closely."""
+    ceiling's false-flag rate matched rather than bounded, for a head whose positives are too few
+    to choose among thresholds by. Tried on the shipped pair's thin heads (candidate Q, session
+    38, docs/model-candidates.md) it did not hold: their rates, 0-0.14% of about 9,600 negatives,
+    are counts as small as the positives."""
     y = np.asarray(y).astype(bool)
     scores = np.asarray(scores)
     grid = np.asarray(grid, dtype=np.float64)
