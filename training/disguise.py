@@ -139,6 +139,17 @@ def _ask(template: str, name: str, payload: str | None) -> str:
     return template.format(name=name, payload=payload)
 
 
+def _train_prompts(records: list[dict], salt: str) -> tuple[list[dict], list[dict]]:
+    """The train split's user prompts of 20-400 characters that `framed` and `lookalikes` wrap:
+    the benign ones and the violating ones, each in an order fixed by a hash of `salt` and the text."""
+    def pool(keep):
+        chosen = [r for r in records if r["split"] == "train" and r["role"] == "user" and 20 <= len(r["text"]) <= 400 and keep(r)]
+        return sorted(chosen, key=lambda r: hashlib.sha256(f"{salt}:{r['text']}".encode()).hexdigest())
+
+    return (pool(lambda r: r["default"] == 0 and not any(v == 1 for v in r["labels"].values())),
+            pool(lambda r: r["labels"].get("any") == 1))
+
+
 # Fiction, role-play and hypotheticals wrapped around a request. The policy puts "sentimental or
 # fictional framings used to extract disallowed content" under circumvention and "role-play that
 # does not seek disallowed content" out of its scope: the frame decides nothing, what it wraps
@@ -182,12 +193,7 @@ def framed(records: list[dict], heads, n_benign: int = 800, n_violating: int = 4
     prompts both ways). A violating record's labels are written out for every one of `heads`
     and its default made unknown, since a default of 0 would say circumvention is 0.
     Deterministic for the records and seed; not in the default build (`build_dataset.py --framed`)."""
-    def pool(keep):
-        chosen = [r for r in records if r["split"] == "train" and r["role"] == "user" and 20 <= len(r["text"]) <= 400 and keep(r)]
-        return sorted(chosen, key=lambda r: hashlib.sha256(f"framed:{seed}:{r['text']}".encode()).hexdigest())
-
-    benign = pool(lambda r: r["default"] == 0 and not any(v == 1 for v in r["labels"].values()))
-    violating = pool(lambda r: r["labels"].get("any") == 1)
+    benign, violating = _train_prompts(records, f"framed:{seed}")
     rng = random.Random(f"framed:{seed}")
     out = []
     for r in benign[:n_benign]:
@@ -210,12 +216,7 @@ def lookalikes(records: list[dict], n_benign: int = 1200, n_violating: int = 600
     the request itself is learnt as neither benign nor an attack. (Encoded, a violating text's
     only readable words are the request's; the Warden scores its decoded payload on its own.)
     Deterministic for the records and seed."""
-    def pool(keep):
-        chosen = [r for r in records if r["split"] == "train" and r["role"] == "user" and 20 <= len(r["text"]) <= 400 and keep(r)]
-        return sorted(chosen, key=lambda r: hashlib.sha256(f"{seed}:{r['text']}".encode()).hexdigest())
-
-    benign = pool(lambda r: r["default"] == 0 and not any(v == 1 for v in r["labels"].values()))
-    violating = pool(lambda r: r["labels"].get("any") == 1)
+    benign, violating = _train_prompts(records, str(seed))
     rng = random.Random(seed)
     codes = sorted(CODES)
     out = []

@@ -468,7 +468,7 @@ def _in_prose(m: re.Match[str]) -> bool:
     # made a long one quadratic.
     beside = m.string[max(0, m.start() - 40) : m.start()].split()[-1:] + m.string[m.end() : m.end() + 40].split()[:1]
     words = [t.strip(",.?!;:") for t in beside]
-    return bool(words) and all(w.isalpha() for w in words if w) and any(words)
+    return any(words) and all(w.isalpha() for w in words if w)
 
 
 def _inside(m: re.Match[str], mark: str, words: list[str], starred: str) -> bool:
