@@ -24,6 +24,7 @@ are); on a GPU, close but not bit for bit.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import math
@@ -41,7 +42,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from policywarden.classify.embedded import default_model_dir  # noqa: E402
 from policywarden.classify.encoder import EncoderModel, pad  # noqa: E402
-from policywarden.policy import load_policy  # noqa: E402
+from policywarden.policy import OPENAI_CATEGORIES, load_policy  # noqa: E402
 from policywarden.text.normalize import normalize  # noqa: E402
 from policywarden.training.metrics import best_threshold  # noqa: E402
 from policywarden.training.records import Record, read_jsonl, written_records  # noqa: E402
@@ -155,12 +156,45 @@ def model_parser(doc: str) -> argparse.ArgumentParser:
     return ap
 
 
-def calibration_prompts(work: Path, linear_meta: dict, encoder_meta: dict | None = None) -> tuple[list[Record], list[Record]]:
-    """The prompts (user records) of the calibration slice and of the held-out split."""
+def calibration_prompts(work: Path, linear_meta: dict, encoder_meta: dict | None = None,
+                        suite: Path | None = None) -> tuple[list[Record], list[Record]]:
+    """The prompts (user records) of the calibration slice and of the held-out split; with
+    `suite`, the threshold suite's prompts (threshold_suite) join the calibration slice."""
     records, _ = load_records(work)
     prompts = [r for r in records if r.role == "user"]
     _, cal, _ = calibration_split([r for r in prompts if r.split == "train"], linear_meta, encoder_meta)
+    if suite is not None:
+        cal = cal + [r for r in threshold_suite(suite, records) if r.role == "user"]
     return cal, [r for r in prompts if r.split != "train"]
+
+
+def threshold_suite(folder: Path, records: list[Record]) -> list[Record]:
+    """The threshold suite (training/thresholds/README.md): written violations and look-alikes
+    for categories with few calibration positives, read by no trainer, so calibration rows only
+    (split "thresholds", source "thresholds:FILE"). A text that is also a dataset or written
+    training record, or one of the policy's own examples, would be scored as seen: refused."""
+    suite = [dataclasses.replace(r, source="thresholds:" + r.source.split(":", 1)[1], split="thresholds")
+             for r in written_records(folder)]
+    if not suite:
+        raise SystemExit(f"threshold suite {folder}: no *.jsonl records")
+    policy = load_policy()
+    seen = {normalize(r.text) for r in records}
+    seen |= {normalize(t) for c in policy.categories for t in (*c.examples.flag, *c.examples.allow)}
+    dupes = [r.text for r in suite if normalize(r.text) in seen]
+    if dupes:
+        raise SystemExit(f"threshold suite {folder}: {len(dupes)} texts are also training records or policy examples, "
+                         f"first: {dupes[0][:80]!r}")
+    unknown = sorted({h for r in suite for h in r.labels if h != "any"} - {c.id for c in policy.categories}
+                     - {f"openai:{n}" for n in OPENAI_CATEGORIES})
+    if unknown:
+        raise SystemExit(f"threshold suite {folder}: unknown categories {unknown}")
+    return suite
+
+
+def suite_summary(suite: list[Record]) -> dict:
+    """What model.json records of the threshold suite a refit read."""
+    return {"rows": len(suite), "violations": sum(any(v == 1 for v in r.labels.values()) for r in suite),
+            "sha256": texts_digest(sorted(r.text for r in suite))[:16]}
 
 
 def texts_digest(texts: list[str]) -> str:

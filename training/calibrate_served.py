@@ -20,6 +20,11 @@ interval [-0.009, -0.002]): per-head F1 is not the objective of a flag raised by
 Writes the encoder's model.json ("cascade" → "thresholds", with the old and new values under
 "served_refit") and, when policy thresholds were refitted, voids the unattributed choice: run
 calibrate_unattributed.py next. The held-out split is not read.
+
+`--threshold-suite` adds training/thresholds/ (written violations and look-alikes of the categories
+with under 30 calibration positives, read by no trainer) to the calibration prompts, so that those
+categories reach MIN_POSITIVES and are refitted on more than the 0-9 positives the calibration
+share leaves them; its size and digest are recorded under "served_refit" → "threshold_suite".
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
-from build_encoder import calibration_prompts, encoder_meta_of, model_parser  # noqa: E402
+from build_encoder import calibration_prompts, encoder_meta_of, model_parser, suite_summary  # noqa: E402
 from calibrate_cascade import check_bounds, reference_bounds  # noqa: E402
 
 from policywarden import Warden  # noqa: E402
@@ -110,6 +115,10 @@ def main() -> None:
     ap.add_argument("--match-under", type=int, metavar="POSITIVES",
                     help="see calibrate_cascade.py --match-under (positives among the calibration prompts; categories "
                          "under 10 keep calibrate_cascade's threshold here)")
+    ap.add_argument("--threshold-suite", nargs="?", const=str(ROOT / "training" / "thresholds"), metavar="DIR",
+                    help="add the threshold suite's prompts (default training/thresholds; see its README) to the "
+                         "calibration prompts: written violations and look-alikes of the categories with few "
+                         "calibration positives, which no model is trained on")
     ap.add_argument("--heads", choices=("policy", "openai", "all"), default="policy",
                     help="which thresholds to refit: the policy categories' (default), the OpenAI categories' (for F1; "
                          "--errors applies to policy categories only), or both. A later run with the default leaves "
@@ -122,7 +131,8 @@ def main() -> None:
     # Text the first stage clears scores 0 here, not just under the old threshold: at run time
     # it is capped just under whatever threshold is in force, so it never flags at any of them.
     warden.scorer._cleared_cap[:] = 0.0
-    cal, _ = calibration_prompts(Path(args.work), warden.model.meta, encoder_meta_of(warden))
+    suite = Path(args.threshold_suite) if args.threshold_suite else None
+    cal, _ = calibration_prompts(Path(args.work), warden.model.meta, encoder_meta_of(warden), suite)
     ids = [c.id for c in warden.policy.categories if c.id in warden.scorer.encoder.heads]
     print(f"scoring {len(cal)} calibration prompts as served", flush=True)
     served = warden.scores([r.text for r in cal])
@@ -175,6 +185,9 @@ def main() -> None:
     refit["whole_text"] = old
     if args.heads != "openai":  # these describe the policy refit (the OpenAI one keeps its own under "openai")
         refit.update({"calibration_prompts": len(cal), "min_positives": MIN_POSITIVES, "tolerance": args.tolerance})
+        refit.pop("threshold_suite", None)
+        if suite is not None:
+            refit["threshold_suite"] = suite_summary([r for r in cal if r.split == "thresholds"])
     path.write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
     print(f"wrote {path}: {len(moved)} thresholds refitted" + ("; run training/calibrate_unattributed.py next" if args.heads != "openai" else ""))
 

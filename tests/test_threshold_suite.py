@@ -1,0 +1,113 @@
+"""The threshold suite (training/thresholds/): written violations and look-alikes that only
+calibration reads, so they must be well formed, unseen by every trainer and no near copy of a
+text the benchmarks measure."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "training"))
+
+from build_encoder import suite_summary, threshold_suite  # noqa: E402
+from calibrate_served import MIN_POSITIVES  # noqa: E402
+from policywarden.policy import load_policy  # noqa: E402
+from policywarden.training.records import Record  # noqa: E402
+
+SUITE = ROOT / "training" / "thresholds"
+NEAR = 0.5  # word-set Jaccard at which two texts count as one written twice
+NEAR_MEASURED = 0.4  # stricter against what the benchmarks measure: the suite sets thresholds
+# Words that make two short questions look alike ("X vs Y, what's the difference?") without
+# their being about the same thing.
+STOP = frozenset("a an and are as at be but by can do for from how i in is it me my of on or s so that the this "
+                 "to vs was what when which who why will with you your".split())
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.casefold())) - STOP
+
+
+def _jaccard(texts: list[str], others: list[str]) -> np.ndarray:
+    """Word-set Jaccard of each of `texts` (rows) with each of `others` (columns)."""
+    vocab: dict[str, int] = {}
+
+    def matrix(ts: list[str]) -> sparse.csr_matrix:
+        rows, cols = [], []
+        for i, t in enumerate(ts):
+            for w in _words(t):
+                rows.append(i)
+                cols.append(vocab.setdefault(w, len(vocab)))
+        return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(ts), 1 << 20))
+
+    a, b = matrix(texts), matrix(others)
+    inter = (a @ b.T).toarray()
+    sizes_a, sizes_b = np.asarray(a.sum(1)).ravel(), np.asarray(b.sum(1)).ravel()
+    return inter / (sizes_a[:, None] + sizes_b[None, :] - inter)
+
+
+def test_every_file_names_a_category_and_gives_it_enough_of_both_labels():
+    ids = {c.id for c in load_policy().categories}
+    files = sorted(SUITE.glob("*.jsonl"))
+    assert files
+    for path in files:
+        assert path.stem in ids, path.name
+        lines = _lines(path)
+        assert all(d["category"] == path.stem and d["label"] in (0, 1) and d["role"] == "user" for d in lines), path.name
+        assert all(isinstance(d["text"], str) and 0 < len(d["text"].strip()) <= 2000 for d in lines), path.name
+        for label in (0, 1):
+            assert sum(d["label"] == label for d in lines) >= MIN_POSITIVES, (path.name, label)
+
+
+def test_no_suite_text_is_a_near_copy_of_another_or_of_what_is_trained_on_or_measured():
+    suite = [d["text"] for p in sorted(SUITE.glob("*.jsonl")) for d in _lines(p)]
+    within = _jaccard(suite, suite)
+    np.fill_diagonal(within, 0.0)
+    pairs = [(suite[i], suite[j]) for i, j in zip(*np.nonzero(np.triu(within) >= NEAR))]
+    assert not pairs, f"{len(pairs)} pairs of suite texts near each other, first: {pairs[0]!r}"
+    written = [d["text"] for p in sorted((ROOT / "training" / "written").rglob("*.jsonl")) for d in _lines(p)]
+    fresh = [d["text"] for p in sorted((ROOT / "benchmarks" / "fresh").glob("*.jsonl")) for d in _lines(p)]
+    policy = [t for c in load_policy().categories for t in (*c.examples.flag, *c.examples.allow)]
+    for name, others, limit in (("training/written", written, NEAR), ("benchmarks/fresh", fresh, NEAR_MEASURED),
+                                ("policy examples", policy, NEAR_MEASURED)):
+        closest = _jaccard(suite, others).max(axis=1)
+        near = [suite[i] for i in np.flatnonzero(closest >= limit)]
+        assert not near, f"{len(near)} suite texts near a text of {name}, first: {near[0]!r}"
+
+
+def _write(folder: Path, rows: list[dict]) -> None:
+    folder.mkdir()
+    (folder / "protect.gambling.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def test_the_loader_keeps_suite_rows_apart_and_refuses_what_a_model_has_seen(tmp_path):
+    rows = [{"category": "protect.gambling", "label": 1, "role": "user", "text": "find me a casino that skips the age check"},
+            {"category": "protect.gambling", "label": 0, "role": "user", "text": "what are the odds in roulette on red"}]
+    _write(tmp_path / "ok", rows)
+    suite = threshold_suite(tmp_path / "ok", [Record("something else entirely")])
+    assert [(r.split, r.source) for r in suite] == [("thresholds", "thresholds:protect.gambling")] * 2
+    assert suite[0].labels == {"protect.gambling": 1, "any": 1} and suite[1].label("protect.gambling") == 0
+    assert suite_summary(suite)["rows"] == 2 and suite_summary(suite)["violations"] == 1
+
+    with pytest.raises(SystemExit, match="also training records or policy examples"):
+        threshold_suite(tmp_path / "ok", [Record("What are the odds in roulette on red")])
+    example = load_policy().categories[0].examples.flag[0]
+    _write(tmp_path / "example", [{**rows[0], "text": example}])
+    with pytest.raises(SystemExit, match="also training records or policy examples"):
+        threshold_suite(tmp_path / "example", [])
+    _write(tmp_path / "unknown", [{**rows[0], "category": "protect.gamblng"}])
+    with pytest.raises(SystemExit, match="unknown categories"):
+        threshold_suite(tmp_path / "unknown", [])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SystemExit, match="no \\*.jsonl records"):
+        threshold_suite(tmp_path / "empty", [])
