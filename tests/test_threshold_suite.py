@@ -111,3 +111,17 @@ def test_the_loader_keeps_suite_rows_apart_and_refuses_what_a_model_has_seen(tmp
     (tmp_path / "empty").mkdir()
     with pytest.raises(SystemExit, match="no \\*.jsonl records"):
         threshold_suite(tmp_path / "empty", [])
+
+
+def test_the_suite_tops_up_only_categories_short_of_their_own_positives():
+    from calibrate_served import top_up
+
+    def suite_row(cat: str, label: int) -> Record:
+        return Record(f"{cat} {label}", {cat: 1, "any": 1} if label else {}, 0, source=f"thresholds:{cat}", split="thresholds")
+
+    own = [Record(f"own {i}", {"protect.weapons": 1}, 0, source="public") for i in range(MIN_POSITIVES)]
+    own += [Record("one gambling positive", {"protect.gambling": 1}, 0, source="written:protect.gambling")]
+    suite = [suite_row(c, v) for c in ("protect.weapons", "protect.gambling") for v in (0, 1)]
+    kept, topped, left_out = top_up(own + suite, ["protect.weapons", "protect.gambling", "protect.illicit"])
+    assert (topped, left_out) == (["protect.gambling"], ["protect.weapons"])
+    assert kept == own + suite[2:]

@@ -24,7 +24,8 @@ calibrate_unattributed.py next. The held-out split is not read.
 `--threshold-suite` adds training/thresholds/ (written violations and look-alikes of the categories
 with under 30 calibration positives, read by no trainer) to the calibration prompts, so that those
 categories reach MIN_POSITIVES and are refitted on more than the 0-9 positives the calibration
-share leaves them; its size and digest are recorded under "served_refit" → "threshold_suite".
+share leaves them. A category with MIN_POSITIVES of its own keeps them alone (top_up). What was
+read is recorded under "served_refit" → "threshold_suite".
 """
 
 from __future__ import annotations
@@ -71,6 +72,19 @@ def refit_openai(records, scores: list[dict[str, float]], current: dict[str, flo
                 entry["tuned"] = t
         out[head] = entry
     return out
+
+
+def top_up(cal, ids: list[str]) -> tuple[list, list[str], list[str]]:
+    """The calibration prompts with the threshold suite's files kept only for the categories
+    with fewer than MIN_POSITIVES calibration positives of their own: a category a refit can fit
+    on its own prompts keeps them alone (candidate T: sexual violence's 12 public positives were
+    outweighed by its suite file, whose written violations score higher). Returns the prompts,
+    the categories topped up and those whose suite file was left out."""
+    own = {cid: sum(r.label(cid) == 1 for r in cal if r.split != "thresholds") for cid in ids}
+    files = sorted({r.source.split(":", 1)[1] for r in cal if r.split == "thresholds"})
+    left_out = [c for c in files if own.get(c, 0) >= MIN_POSITIVES]
+    kept = [r for r in cal if r.split != "thresholds" or r.source.split(":", 1)[1] not in left_out]
+    return kept, [c for c in files if c not in left_out], left_out
 
 
 def served_rates(model_dir: str, records, ids: list[str]) -> tuple[dict[str, tuple[float, float, int]], str]:
@@ -134,6 +148,9 @@ def main() -> None:
     suite = Path(args.threshold_suite) if args.threshold_suite else None
     cal, _ = calibration_prompts(Path(args.work), warden.model.meta, encoder_meta_of(warden), suite)
     ids = [c.id for c in warden.policy.categories if c.id in warden.scorer.encoder.heads]
+    if suite is not None:
+        cal, topped, left_out = top_up(cal, ids)
+        print(f"threshold suite: {len(topped)} categories topped up; left out (own positives enough): {left_out or 'none'}")
     print(f"scoring {len(cal)} calibration prompts as served", flush=True)
     served = warden.scores([r.text for r in cal])
     path = Path(args.model) / "encoder" / "model.json"
@@ -187,7 +204,8 @@ def main() -> None:
         refit.update({"calibration_prompts": len(cal), "min_positives": MIN_POSITIVES, "tolerance": args.tolerance})
         refit.pop("threshold_suite", None)
         if suite is not None:
-            refit["threshold_suite"] = suite_summary([r for r in cal if r.split == "thresholds"])
+            refit["threshold_suite"] = {**suite_summary([r for r in cal if r.split == "thresholds"]),
+                                        "topped_up": topped, "left_out": left_out}
     path.write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
     print(f"wrote {path}: {len(moved)} thresholds refitted" + ("; run training/calibrate_unattributed.py next" if args.heads != "openai" else ""))
 
