@@ -124,4 +124,8 @@ def test_the_suite_tops_up_only_categories_short_of_their_own_positives():
     suite = [suite_row(c, v) for c in ("protect.weapons", "protect.gambling") for v in (0, 1)]
     kept, topped, left_out = top_up(own + suite, ["protect.weapons", "protect.gambling", "protect.illicit"])
     assert (topped, left_out) == (["protect.gambling"], ["protect.weapons"])
-    assert kept == own + suite[2:]
+    assert kept[:len(own)] == own and [r.text for r in kept[len(own):]] == [r.text for r in suite[2:]]
+    lookalike, violation = kept[len(own):]
+    # A look-alike is a negative for the categories topped up only; weapons keeps its own prompts alone.
+    assert (lookalike.label("protect.gambling"), lookalike.label("any"), lookalike.label("protect.weapons")) == (0, 0, None)
+    assert (violation.label("protect.gambling"), violation.label("protect.weapons")) == (1, None)

@@ -30,6 +30,7 @@ read is recorded under "served_refit" → "threshold_suite".
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -75,16 +76,25 @@ def refit_openai(records, scores: list[dict[str, float]], current: dict[str, flo
 
 
 def top_up(cal, ids: list[str]) -> tuple[list, list[str], list[str]]:
-    """The calibration prompts with the threshold suite's files kept only for the categories
-    with fewer than MIN_POSITIVES calibration positives of their own: a category a refit can fit
-    on its own prompts keeps them alone (candidate T: sexual violence's 12 public positives were
-    outweighed by its suite file, whose written violations score higher). Returns the prompts,
-    the categories topped up and those whose suite file was left out."""
+    """The calibration prompts with the threshold suite speaking only for the categories with
+    fewer than MIN_POSITIVES calibration positives of their own: a category a refit can fit on
+    its own prompts keeps them alone. Candidate T: sexual violence's 12 public positives were
+    outweighed by its suite file, whose written violations score higher; T2, with that file left
+    out, still moved it 0.43 -> 0.72 on the other files' look-alikes, which counted as its
+    negatives. So the suite files of the other categories are left out, and a look-alike is a
+    negative for the categories topped up and unknown for the rest (a violation stays unknown
+    beyond its own category, as in training/written). Returns the prompts, the categories
+    topped up and those whose suite file was left out."""
     own = {cid: sum(r.label(cid) == 1 for r in cal if r.split != "thresholds") for cid in ids}
     files = sorted({r.source.split(":", 1)[1] for r in cal if r.split == "thresholds"})
     left_out = [c for c in files if own.get(c, 0) >= MIN_POSITIVES]
-    kept = [r for r in cal if r.split != "thresholds" or r.source.split(":", 1)[1] not in left_out]
-    return kept, [c for c in files if c not in left_out], left_out
+    topped = [c for c in files if c not in left_out]
+    kept = [r for r in cal if r.split != "thresholds"]
+    for r in cal:
+        if r.split == "thresholds" and r.source.split(":", 1)[1] in topped:
+            labels = r.labels if any(v == 1 for v in r.labels.values()) else {**dict.fromkeys(topped, 0), "any": 0}
+            kept.append(dataclasses.replace(r, labels=labels, default=None))
+    return kept, topped, left_out
 
 
 def served_rates(model_dir: str, records, ids: list[str]) -> tuple[dict[str, tuple[float, float, int]], str]:
