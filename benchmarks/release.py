@@ -45,6 +45,11 @@ IDENTITY_HATEFUL lower. Without it the identity figures are shown, not judged.
 
 A change of the rule is written down before the figures it judges are seen.
 
+Shown, not judged (session 39): attribution. The policy's examples caught under their own
+category, fresh violations flagged under their own, and the mean over policy categories of
+held-out recall under their own category. The errors above count a verdict once, so a violation
+moved to its own category from another is worth nothing there (candidate T).
+
 Shown, not judged (session 33): where both sides' fresh.json and policy_examples.json record
 which rows they flagged (`rows`, the same texts by digest), the texts of each small suite whose
 verdict changed, both ways, and the one-sided exact McNemar p of the change for the worse (the
@@ -111,6 +116,10 @@ def figures(directory: Path) -> dict:
         "everyday_flagged": fresh["everyday"]["flagged"], "lookalikes_flagged": fresh["lookalikes"]["flagged"],
         "violations_recall_any": v["recall_any"], "fresh_errors": fresh["everyday"]["flagged"] + fresh["lookalikes"]["flagged"] + missed_fresh,
         "policy_caught": s["hit_any"], "policy_lookalikes_flagged": s["false_pos"], "policy_errors": s["flag"] - s["hit_any"] + s["false_pos"],
+        # Attribution (shown, not judged): a violation flagged under another category counts as
+        # caught above, though its category decides the action, severity and reporting.
+        "policy_caught_own": s.get("hit_own"), "violations_recall_own": v.get("recall_own"),
+        "heldout_macro_recall_own": _macro_recall(held["categories"]),
         "context_recall": answers["recall"], "context_fpr": answers["fpr"],
         "context_prompts": (prompts["distinct"], prompts["recall_by_prompt_in_context"]) if prompts else None,
         "identity": {kind: (identity[kind]["texts"], identity[kind]["flagged_share"]) for kind in ("benign", "hateful")}
@@ -128,6 +137,12 @@ def figures(directory: Path) -> dict:
         "texts": {"heldout": o["n"], "fresh": (fresh["everyday"]["texts"], fresh["lookalikes"]["texts"], v["texts"]),
                   "policy": (s["flag"], s["allow"])},
     }
+
+
+def _macro_recall(categories: dict) -> float | None:
+    """The mean held-out recall of the policy categories with positives, each under its own head."""
+    recalls = [m["recall"] for c, m in categories.items() if ":" not in c and c != "any" and m.get("positives")]
+    return float(np.mean(recalls)) if recalls else None
 
 
 def _decodes(row: str) -> bool:
@@ -261,6 +276,8 @@ ROWS = [("held-out F1", "heldout_f1"), ("held-out precision", "heldout_precision
         ("fresh look-alikes flagged", "lookalikes_flagged"), ("fresh violations (any)", "violations_recall_any"),
         ("policy examples caught", "policy_caught"), ("policy look-alikes flagged", "policy_lookalikes_flagged"),
         ("answers in context recall", "context_recall"), ("answers in context FPR", "context_fpr"),
+        ("shown: policy caught, own", "policy_caught_own"), ("shown: fresh violations, own", "violations_recall_own"),
+        ("shown: held-out macro R, own", "heldout_macro_recall_own"),
         ]
 
 
@@ -278,7 +295,7 @@ def main() -> None:
     width = 16
     print(f"{'':30}" + "".join(f"{Path(d).name[:width]:>{width}}" for d in [args.base, *args.candidates]))
     for label, key in ROWS:
-        print(f"{label:30}" + "".join(f"{round(f[key], 4):>{width}}" for f in [base, *cands]))
+        print(f"{label:30}" + "".join(f"{'-' if f[key] is None else round(f[key], 4):>{width}}" for f in [base, *cands]))
     print(f"{'decode rows, benign flagged':30}" + "".join(f"{round(decode_benign(f, f['decode_benign_rows']), 4):>{width}}" for f in [base, *cands]))
     for kind in ("benign", "hateful"):
         print(f"{'identity ' + kind + ' flagged':30}" + "".join(

@@ -265,3 +265,20 @@ def test_the_fresh_guards_scale_with_the_suite(tmp_path):
         base = release.figures(outputs(tmp_path, f"base{flagged}", base_fig))
         cand = release.figures(outputs(tmp_path, f"cand{flagged}", cand_fig))
         assert (f"everyday flagged 15 -> {flagged}" in release.judge(base, cand, [0.0, 0.0])) == fails
+
+
+def test_attribution_is_shown_and_judges_nothing(tmp_path):
+    def attributed(c):
+        c["policy_examples"]["summary"]["hit_own"] = 240
+        c["fresh"]["violations"]["recall_own"] = 0.88
+        c["heldout"]["categories"]["minors.grooming"]["recall"] = 0.5
+
+    base = copy.deepcopy(BASE)
+    base["policy_examples"]["summary"]["hit_own"] = 220
+    cand = copy.deepcopy(base)
+    attributed(cand)
+    base_dir, cand_dir = outputs(tmp_path, "base", base), outputs(tmp_path, "cand", cand)
+    b, c = release.figures(base_dir), release.figures(cand_dir)
+    assert (b["policy_caught_own"], c["policy_caught_own"], b["violations_recall_own"], c["violations_recall_own"]) == (220, 240, None, 0.88)
+    assert b["heldout_macro_recall_own"] == pytest.approx(0.97) and c["heldout_macro_recall_own"] == pytest.approx(0.72)
+    assert release.judge(b, c, release.heldout_interval(base_dir, cand_dir)) == []  # grooming has under 20 positives
