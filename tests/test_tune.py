@@ -285,6 +285,14 @@ def test_tune_keeps_false_flags_on_request(warden):
     assert matched["categories"][w]["fpr_matched"] is True and matched["categories"][w]["fit"]["after"]["fp"] == 2
     assert "fpr_matched" not in tune(warden, exs, Objective(), served=served, tolerance=0, fpr_match={w})["categories"][w]
 
+    # named for the fewest errors (errors_in), weapons leaves the band alone as errors_from=0
+    # would (6 caught for 8 false flags), though its 16 positives are too few for errors_from=17
+    named = tune(warden, exs, Objective(errors_from=17, errors_in=frozenset({w})), served=served, tolerance=0)
+    fewest = tune(warden, exs, Objective(errors_from=0), served=served, tolerance=0)
+    assert named["thresholds"].get(w, shipped) == fewest["thresholds"].get(w, shipped) > plain["thresholds"][w]
+    assert tune(warden, exs, Objective(errors_from=17), served=served, tolerance=0)["thresholds"][w] == plain["thresholds"][w]
+    assert "1 named categories" in Objective(errors_in=frozenset({w})).describe()
+
 
 def write_file(tmp_path, extra=()):
     path = tmp_path / "labelled.jsonl"

@@ -143,6 +143,10 @@ def main() -> None:
                     help="add the threshold suite's prompts (default training/thresholds; see its README) to the "
                          "calibration prompts: written violations and look-alikes of the categories with few "
                          "calibration positives, which no model is trained on")
+    ap.add_argument("--suite-objective", choices=("f1", "errors"), default="f1",
+                    help="with --threshold-suite: fit the categories it tops up for F1 (default) or for the fewest "
+                         "false flags plus misses, a false flag counting as a miss as the release rule counts them "
+                         "(candidate T4)")
     ap.add_argument("--heads", choices=("policy", "openai", "all"), default="policy",
                     help="which thresholds to refit: the policy categories' (default), the OpenAI categories' (for F1; "
                          "--errors applies to policy categories only), or both. A later run with the default leaves "
@@ -172,7 +176,9 @@ def main() -> None:
 
     if args.heads in ("all", "policy"):
         floors, ceilings, matched, bounds_meta = reference_bounds(args, lambda d: served_rates(d, cal, ids))
-        result = tune(warden, examples_from(cal, ids), Objective(errors_from=args.errors), "input", MIN_POSITIVES,
+        errors_in = frozenset(topped) if suite is not None and args.suite_objective == "errors" else frozenset()
+        objective = Objective(errors_from=args.errors, errors_in=errors_in)
+        result = tune(warden, examples_from(cal, ids), objective, "input", MIN_POSITIVES,
                       served=served, tolerance=args.tolerance, min_recall=floors, fpr_ceiling=ceilings, fpr_match=matched)
         before, after = result["overall"]["fit"]["before"], result["overall"]["fit"]["after"]
         for cid, e in result["categories"].items():
@@ -183,7 +189,7 @@ def main() -> None:
               f"{after['recall']:.3f}, FPR {before['fpr']:.3f} -> {after['fpr']:.3f}")
         moved.update(result["thresholds"])
         refit.update({
-            "objective": "f1" if args.errors is None else f"errors for categories with {args.errors}+ positives, else f1",
+            "objective": objective.describe(),
             "verdict_before": before,
             "verdict_after": after,
             **bounds_meta,

@@ -45,6 +45,9 @@ class Objective:
     # Fewest false flags plus misses instead of F-beta, for categories with at least this many
     # positives to fit on (0: every category); None: F-beta for all.
     errors_from: int | None = None
+    # Fewest errors for these categories, whatever their positives (thresholds set on a written
+    # suite of violations and look-alikes, which F1 would let a few look-alikes cross).
+    errors_in: frozenset[str] = frozenset()
 
     def __post_init__(self):
         if not self.beta > 0:
@@ -66,6 +69,8 @@ class Objective:
         if self.errors_from is not None:
             per_category = (f"fewest errors per category with {self.errors_from}+ positives, else {per_category}"
                             if self.errors_from else "fewest errors per category")
+        if self.errors_in:
+            per_category += f"; fewest errors for {len(self.errors_in)} named categories"
         return ", ".join([per_category, *(b for b in bounds if b)])
 
 
@@ -198,7 +203,8 @@ def tune(
             if matched:
                 entry["fpr_matched"] = True
             t = choose_threshold(y[fit], s[fit], objective.beta, current[cid], tolerance=tolerance,
-                                 errors=objective.errors_from is not None and entry["positives"] >= objective.errors_from,
+                                 errors=(objective.errors_from is not None and entry["positives"] >= objective.errors_from)
+                                 or cid in objective.errors_in,
                                  min_recall=floor, max_fpr=ceiling, match=matched)
             if t != current[cid]:
                 chosen[cid] = t
