@@ -25,7 +25,8 @@ calibrate_unattributed.py next. The held-out split is not read.
 with under 30 calibration positives, read by no trainer) to the calibration prompts, so that those
 categories reach MIN_POSITIVES and are refitted on more than the 0-9 positives the calibration
 share leaves them. A category with MIN_POSITIVES of its own keeps them alone (top_up). What was
-read is recorded under "served_refit" → "threshold_suite".
+read is recorded under "served_refit" → "threshold_suite". `--suite-objective errors` fits the
+categories topped up for the fewest false flags plus misses instead of F1.
 """
 
 from __future__ import annotations
