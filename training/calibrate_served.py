@@ -98,6 +98,22 @@ def top_up(cal, ids: list[str]) -> tuple[list, list[str], list[str]]:
     return kept, topped, left_out
 
 
+def reporting_floors(warden, cal, scores: list[dict[str, float]], topped: list[str]) -> dict[str, float]:
+    """For each category topped up by the suite whose hits are reported (grooming: NCMEC), the
+    share of its calibration positives its threshold in force catches, as a floor: the suite may
+    lower such a line, not raise it. Candidate T4 raised grooming 0.575 -> 0.80 on 26 written
+    prompts, and a padded grooming request was then blocked as sexual violence but no longer
+    escalated and reported; the release rule, counting verdicts, could not see it."""
+    rows = {r.id: r for r in warden.decider.rows}
+    floors = {}
+    for cid in topped:
+        if cid in rows and rows[cid].reporting:
+            hit = [scores[i].get(cid, 0.0) >= rows[cid].threshold for i, r in enumerate(cal) if r.label(cid) == 1]
+            if hit:
+                floors[cid] = float(np.mean(hit))
+    return floors
+
+
 def served_rates(model_dir: str, records, ids: list[str]) -> tuple[dict[str, tuple[float, float, int]], str]:
     """Per policy category, what the model in `model_dir` does with the calibration prompts
     scored as served, held to its own thresholds: (share of the positives flagged under it,
@@ -148,6 +164,9 @@ def main() -> None:
                     help="with --threshold-suite: fit the categories it tops up for F1 (default) or for the fewest "
                          "false flags plus misses, a false flag counting as a miss as the release rule counts them "
                          "(candidate T4)")
+    ap.add_argument("--hold-reporting", action="store_true",
+                    help="with --threshold-suite: the categories it tops up whose hits are reported (grooming) keep at "
+                         "least the recall their threshold in force has on the calibration prompts (candidate T5)")
     ap.add_argument("--heads", choices=("policy", "openai", "all"), default="policy",
                     help="which thresholds to refit: the policy categories' (default), the OpenAI categories' (for F1; "
                          "--errors applies to policy categories only), or both. A later run with the default leaves "
@@ -177,6 +196,11 @@ def main() -> None:
 
     if args.heads in ("all", "policy"):
         floors, ceilings, matched, bounds_meta = reference_bounds(args, lambda d: served_rates(d, cal, ids))
+        if suite is not None and args.hold_reporting:
+            held = reporting_floors(warden, cal, served[0], topped)
+            floors = {**(floors or {}), **{c: max(f, (floors or {}).get(c, 0.0)) for c, f in held.items()}}
+            bounds_meta["reporting_floors"] = held
+            print(f"reporting categories held to their recall: {held or 'none'}")
         errors_in = frozenset(topped) if suite is not None and args.suite_objective == "errors" else frozenset()
         objective = Objective(errors_from=args.errors, errors_in=errors_in)
         result = tune(warden, examples_from(cal, ids), objective, "input", MIN_POSITIVES,
