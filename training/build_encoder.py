@@ -73,9 +73,13 @@ def host_cpu() -> dict:
     return {"machine": platform.machine(), "cpu": name, "flags": [f for f in wanted if f in flags]}
 
 
+def policy_examples(policy) -> set[str]:
+    """The policy's own examples, normalised: a benchmark, so never trained or calibrated on."""
+    return {normalize(t) for c in policy.categories for t in (*c.examples.flag, *c.examples.allow)}
+
+
 def load_records(work: Path) -> tuple[list[Record], int]:
-    policy = load_policy()
-    acceptance = {normalize(t) for c in policy.categories for t in (*c.examples.flag, *c.examples.allow)}
+    acceptance = policy_examples(load_policy())
     records = [*read_jsonl(work / "dataset.jsonl"), *written_records(ROOT / "training" / "written")]
     kept = [r for r in records if normalize(r.text) not in acceptance]
     return kept, len(records) - len(kept)
@@ -178,8 +182,7 @@ def threshold_suite(folder: Path, records: list[Record]) -> list[Record]:
     if not suite:
         raise SystemExit(f"threshold suite {folder}: no *.jsonl records")
     policy = load_policy()
-    seen = {normalize(r.text) for r in records}
-    seen |= {normalize(t) for c in policy.categories for t in (*c.examples.flag, *c.examples.allow)}
+    seen = {normalize(r.text) for r in records} | policy_examples(policy)
     dupes = [r.text for r in suite if normalize(r.text) in seen]
     if dupes:
         raise SystemExit(f"threshold suite {folder}: {len(dupes)} texts are also training records or policy examples, "

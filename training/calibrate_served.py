@@ -26,7 +26,8 @@ with under 30 calibration positives, read by no trainer) to the calibration prom
 categories reach MIN_POSITIVES and are refitted on more than the 0-9 positives the calibration
 share leaves them. A category with MIN_POSITIVES of its own keeps them alone (top_up). What was
 read is recorded under "served_refit" → "threshold_suite". `--suite-objective errors` fits the
-categories topped up for the fewest false flags plus misses instead of F1.
+categories topped up for the fewest false flags plus misses instead of F1; `--hold-reporting`
+keeps those whose hits are reported (grooming) at their recall (reporting_floors).
 """
 
 from __future__ import annotations
@@ -86,13 +87,14 @@ def top_up(cal, ids: list[str]) -> tuple[list, list[str], list[str]]:
     negative for the categories topped up and unknown for the rest (a violation stays unknown
     beyond its own category, as in training/written). Returns the prompts, the categories
     topped up and those whose suite file was left out."""
-    own = {cid: sum(r.label(cid) == 1 for r in cal if r.split != "thresholds") for cid in ids}
-    files = sorted({r.source.split(":", 1)[1] for r in cal if r.split == "thresholds"})
+    kept = [r for r in cal if r.split != "thresholds"]
+    suite = [(r, r.source.split(":", 1)[1]) for r in cal if r.split == "thresholds"]  # (row, its file's category)
+    own = {cid: sum(r.label(cid) == 1 for r in kept) for cid in ids}
+    files = sorted({cat for _, cat in suite})
     left_out = [c for c in files if own.get(c, 0) >= MIN_POSITIVES]
     topped = [c for c in files if c not in left_out]
-    kept = [r for r in cal if r.split != "thresholds"]
-    for r in cal:
-        if r.split == "thresholds" and r.source.split(":", 1)[1] in topped:
+    for r, cat in suite:
+        if cat in topped:
             labels = r.labels if any(v == 1 for v in r.labels.values()) else {**dict.fromkeys(topped, 0), "any": 0}
             kept.append(dataclasses.replace(r, labels=labels, default=None))
     return kept, topped, left_out
@@ -198,7 +200,9 @@ def main() -> None:
         floors, ceilings, matched, bounds_meta = reference_bounds(args, lambda d: served_rates(d, cal, ids))
         if suite is not None and args.hold_reporting:
             held = reporting_floors(warden, cal, served[0], topped)
-            floors = {**(floors or {}), **{c: max(f, (floors or {}).get(c, 0.0)) for c, f in held.items()}}
+            floors = dict(floors or {})
+            for c, f in held.items():
+                floors[c] = max(f, floors.get(c, 0.0))
             bounds_meta["reporting_floors"] = held
             print(f"reporting categories held to their recall: {held or 'none'}")
         errors_in = frozenset(topped) if suite is not None and args.suite_objective == "errors" else frozenset()
