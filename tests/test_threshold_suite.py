@@ -131,17 +131,15 @@ def test_the_suite_tops_up_only_categories_short_of_their_own_positives():
     assert (violation.label("protect.gambling"), violation.label("protect.weapons")) == (1, None)
 
 
-def test_reporting_categories_topped_up_keep_their_recall():
+def test_reporting_categories_topped_up_are_capped_at_their_line():
     from types import SimpleNamespace
 
-    from calibrate_served import reporting_floors
+    from calibrate_served import reporting_caps
 
-    rows = [SimpleNamespace(id="minors.grooming", threshold=0.5, reporting=("ncmec",)),
-            SimpleNamespace(id="protect.gambling", threshold=0.5, reporting=())]
+    rows = [SimpleNamespace(id="minors.grooming", threshold=0.575, reporting=("ncmec",)),
+            SimpleNamespace(id="protect.gambling", threshold=0.5, reporting=()),
+            SimpleNamespace(id="minors.csam", threshold=0.4, reporting=("ncmec",))]
     warden = SimpleNamespace(decider=SimpleNamespace(rows=rows))
-    cal = [Record(f"g{i}", {"minors.grooming": 1}, None) for i in range(4)] + [Record("b", {}, 0)]
-    cal += [Record("gamble", {"protect.gambling": 1}, None)]
-    scores = [{"minors.grooming": s} for s in (0.9, 0.6, 0.55, 0.3)] + [{"minors.grooming": 0.7}, {"protect.gambling": 0.9}]
-    # three of grooming's four positives reach its line; gambling reports nothing, so no floor
-    assert reporting_floors(warden, cal, scores, ["minors.grooming", "protect.gambling"]) == {"minors.grooming": 0.75}
-    assert reporting_floors(warden, cal, scores, ["protect.gambling"]) == {}
+    # gambling reports nothing; CSAM reports but was not topped up: neither is capped
+    assert reporting_caps(warden, ["minors.grooming", "protect.gambling"]) == {"minors.grooming": 0.575}
+    assert reporting_caps(warden, ["protect.gambling"]) == {}

@@ -248,6 +248,12 @@ def test_tune_keeps_recall_on_request(warden):
     assert kept["categories"][w]["min_recall"] == 1.0 and kept["categories"][w]["fit"]["after"]["recall"] == 1.0
     given = tune(warden, exs, Objective(errors_from=0), served=served, tolerance=0, min_recall={w: 10 / 16})
     assert given["thresholds"][w] == plain["thresholds"][w]  # a floor it already meets changes nothing
+    # a cap at the line in force: the fit may not raise it, and keeps it (nothing on the grid below
+    # does better); a cap part way up the band: the fit stops at or under it
+    capped = tune(warden, exs, Objective(errors_from=0), served=served, tolerance=0, max_threshold={w: shipped})
+    assert w not in capped["thresholds"] and capped["categories"][w]["max_threshold"] == shipped
+    between = tune(warden, exs, Objective(errors_from=0), served=served, tolerance=0, max_threshold={w: shipped + 0.05})
+    assert between["thresholds"].get(w, shipped) <= shipped + 0.05 < plain["thresholds"][w]
 
 
 def test_tune_keeps_false_flags_on_request(warden):
@@ -268,6 +274,8 @@ def test_tune_keeps_false_flags_on_request(warden):
     assert kept["categories"][w]["fpr_ceiling"] == 0.0 and kept["categories"][w]["fit"]["after"]["fp"] == 0
     given = tune(warden, exs, Objective(), served=served, tolerance=0, fpr_ceiling={w: 1.0})
     assert given["thresholds"][w] == plain["thresholds"][w]  # a ceiling it already meets changes nothing
+    # a cap at the line in force does not stop a fit that lowers it
+    assert tune(warden, exs, Objective(), served=served, tolerance=0, max_threshold={w: shipped})["thresholds"][w] == plain["thresholds"][w]
     # with a looser ceiling given as well, the stricter one (the threshold in force's) holds
     both = tune(warden, exs, Objective(), served=served, tolerance=0, keep_fpr=True, fpr_ceiling={w: 0.5})
     assert both["categories"][w]["fpr_ceiling"] == 0.0 and both["categories"][w]["fit"]["after"]["fp"] == 0

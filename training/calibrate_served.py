@@ -27,7 +27,7 @@ categories reach MIN_POSITIVES and are refitted on more than the 0-9 positives t
 share leaves them. A category with MIN_POSITIVES of its own keeps them alone (top_up). What was
 read is recorded under "served_refit" → "threshold_suite". `--suite-objective errors` fits the
 categories topped up for the fewest false flags plus misses instead of F1; `--hold-reporting`
-keeps those whose hits are reported (grooming) at their recall (reporting_floors).
+keeps the lines of those whose hits are reported (grooming) from rising (reporting_caps).
 """
 
 from __future__ import annotations
@@ -100,20 +100,15 @@ def top_up(cal, ids: list[str]) -> tuple[list, list[str], list[str]]:
     return kept, topped, left_out
 
 
-def reporting_floors(warden, cal, scores: list[dict[str, float]], topped: list[str]) -> dict[str, float]:
-    """For each category topped up by the suite whose hits are reported (grooming: NCMEC), the
-    share of its calibration positives its threshold in force catches, as a floor: the suite may
-    lower such a line, not raise it. Candidate T4 raised grooming 0.575 -> 0.80 on 26 written
-    prompts, and a padded grooming request was then blocked as sexual violence but no longer
-    escalated and reported; the release rule, counting verdicts, could not see it."""
-    rows = {r.id: r for r in warden.decider.rows}
-    floors = {}
-    for cid in topped:
-        if cid in rows and rows[cid].reporting:
-            hit = [scores[i].get(cid, 0.0) >= rows[cid].threshold for i, r in enumerate(cal) if r.label(cid) == 1]
-            if hit:
-                floors[cid] = float(np.mean(hit))
-    return floors
+def reporting_caps(warden, topped: list[str]) -> dict[str, float]:
+    """For each category topped up by the suite whose hits are reported (grooming: NCMEC), its
+    threshold in force, as a cap: the suite may lower such a line, never raise it. Candidate T4
+    raised grooming 0.575 -> 0.80 on 26 written prompts, and a padded grooming request was then
+    blocked as sexual violence but no longer escalated and reported; the release rule, counting
+    verdicts, could not see it. T5 held grooming's recall on the calibration prompts instead (a
+    floor), which let its line rise to 0.59 past a grooming answer among the policy's examples
+    (0.582): the calibration prompts are user prompts, and a line fitted on them sees no answers."""
+    return {r.id: r.threshold for r in warden.decider.rows if r.id in topped and r.reporting}
 
 
 def served_rates(model_dir: str, records, ids: list[str]) -> tuple[dict[str, tuple[float, float, int]], str]:
@@ -167,8 +162,8 @@ def main() -> None:
                          "false flags plus misses, a false flag counting as a miss as the release rule counts them "
                          "(candidate T4)")
     ap.add_argument("--hold-reporting", action="store_true",
-                    help="with --threshold-suite: the categories it tops up whose hits are reported (grooming) keep at "
-                         "least the recall their threshold in force has on the calibration prompts (candidate T5)")
+                    help="with --threshold-suite: the categories it tops up whose hits are reported (grooming) may be "
+                         "fitted at or below their threshold in force, never above (candidate T6)")
     ap.add_argument("--heads", choices=("policy", "openai", "all"), default="policy",
                     help="which thresholds to refit: the policy categories' (default), the OpenAI categories' (for F1; "
                          "--errors applies to policy categories only), or both. A later run with the default leaves "
@@ -198,17 +193,15 @@ def main() -> None:
 
     if args.heads in ("all", "policy"):
         floors, ceilings, matched, bounds_meta = reference_bounds(args, lambda d: served_rates(d, cal, ids))
-        if suite is not None and args.hold_reporting:
-            held = reporting_floors(warden, cal, served[0], topped)
-            floors = dict(floors or {})
-            for c, f in held.items():
-                floors[c] = max(f, floors.get(c, 0.0))
-            bounds_meta["reporting_floors"] = held
-            print(f"reporting categories held to their recall: {held or 'none'}")
+        caps = reporting_caps(warden, topped) if suite is not None and args.hold_reporting else {}
+        if caps:
+            bounds_meta["reporting_caps"] = caps
+            print(f"reporting categories whose lines the suite may not raise: {caps}")
         errors_in = frozenset(topped) if suite is not None and args.suite_objective == "errors" else frozenset()
         objective = Objective(errors_from=args.errors, errors_in=errors_in)
         result = tune(warden, examples_from(cal, ids), objective, "input", MIN_POSITIVES,
-                      served=served, tolerance=args.tolerance, min_recall=floors, fpr_ceiling=ceilings, fpr_match=matched)
+                      served=served, tolerance=args.tolerance, min_recall=floors, fpr_ceiling=ceilings, fpr_match=matched,
+                      max_threshold=caps)
         before, after = result["overall"]["fit"]["before"], result["overall"]["fit"]["after"]
         for cid, e in result["categories"].items():
             if "tuned" in e:

@@ -141,6 +141,7 @@ def tune(
     keep_fpr: bool = False,
     fpr_ceiling: dict[str, float] | None = None,
     fpr_match: Collection[str] = (),
+    max_threshold: dict[str, float] | None = None,
 ) -> dict:
     """Per-category thresholds for `warden`'s policy, and what they change. The result's
     "thresholds" holds the categories whose threshold moved. `served` is `warden.scores` of the
@@ -152,7 +153,9 @@ def tune(
     where both cannot hold): `keep_fpr`, the share of each category's negatives its threshold in
     force flags; `fpr_ceiling`, given per category (not the objective's `max_fpr`, which bounds
     the verdict as a whole). The categories in `fpr_match` take the lowest threshold under their
-    ceiling, whatever its F-beta (`metrics.near_best_threshold`'s `match`)."""
+    ceiling, whatever its F-beta (`metrics.near_best_threshold`'s `match`). `max_threshold`, given
+    per category, caps its threshold: it is fitted on the grid at or below that line only (the line
+    itself kept where it is near best), so a refit may lower it but never raise it."""
     if not 0.0 <= holdout < 1.0:
         raise ValueError("holdout must be at least 0 and below 1")
     if min_positives < 1:
@@ -202,7 +205,13 @@ def tune(
             matched = ceiling is not None and cid in fpr_match
             if matched:
                 entry["fpr_matched"] = True
-            t = choose_threshold(y[fit], s[fit], objective.beta, current[cid], tolerance=tolerance,
+            cap = (max_threshold or {}).get(cid)
+            grid = GRID
+            if cap is not None:
+                entry["max_threshold"] = cap
+                grid = tuple(g for g in GRID if g <= cap) or (cap,)
+            t = choose_threshold(y[fit], s[fit], objective.beta, min(current[cid], cap) if cap is not None else current[cid],
+                                 grid=grid, tolerance=tolerance,
                                  errors=(objective.errors_from is not None and entry["positives"] >= objective.errors_from)
                                  or cid in objective.errors_in,
                                  min_recall=floor, max_fpr=ceiling, match=matched)
@@ -221,6 +230,7 @@ def tune(
         start = np.array([chosen.get(r.id, current[r.id]) for r in live])
         raised, bounds_met = raise_to_bounds(matrix, start, np.array([r.id in movable for r in live]), violating[fit_rows], objective)
         for r, t in zip(live, raised.tolist()):
+            t = min(t, (max_threshold or {}).get(r.id, t))  # a cap holds against the bounds too
             if r.id in movable and t != current[r.id]:
                 chosen[r.id] = t
 
