@@ -164,6 +164,8 @@ def main() -> None:
     ap.add_argument("--hold-reporting", action="store_true",
                     help="with --threshold-suite: the categories it tops up whose hits are reported (grooming) may be "
                          "fitted at or below their threshold in force, never above (candidate T6)")
+    ap.add_argument("--version", help="name the encoder anew (its weights unchanged, its served thresholds not): a "
+                                      "refit that ships changes verdicts, and the version is what results are filed under")
     ap.add_argument("--heads", choices=("policy", "openai", "all"), default="policy",
                     help="which thresholds to refit: the policy categories' (default), the OpenAI categories' (for F1; "
                          "--errors applies to policy categories only), or both. A later run with the default leaves "
@@ -244,6 +246,9 @@ def main() -> None:
         if suite is not None:
             refit["threshold_suite"] = {**suite_summary([r for r in cal if r.split == "thresholds"]),
                                         "topped_up": topped, "left_out": left_out}
+    if args.version:
+        refit["refit_of"] = meta["version"] if meta["version"] != args.version else refit.get("refit_of")
+        meta["version"] = args.version
     path.write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
     print(f"wrote {path}: {len(moved)} thresholds refitted" + ("; run training/calibrate_unattributed.py next" if args.heads != "openai" else ""))
 
