@@ -143,3 +143,15 @@ def test_reporting_categories_topped_up_are_capped_at_their_line():
     # gambling reports nothing; CSAM reports but was not topped up: neither is capped
     assert reporting_caps(warden, ["minors.grooming", "protect.gambling"]) == {"minors.grooming": 0.575}
     assert reporting_caps(warden, ["protect.gambling"]) == {}
+
+
+def test_the_suite_speaks_for_the_categories_it_tops_up_in_place_of_their_floors():
+    from calibrate_served import suite_over_floors
+
+    floors = {"minors.grooming": 1.0, "protect.sexual_violence": 0.83, "protect.gambling": 0.5}
+    meta = {"recall_floor": {"model": "ref", "floors": dict(floors)}, "fpr_ceiling": None}
+    kept, out = suite_over_floors(floors, meta, ["minors.grooming", "protect.gambling"])
+    assert kept == {"protect.sexual_violence": 0.83}
+    assert out["recall_floor"] == {"model": "ref", "floors": {"protect.sexual_violence": 0.83},
+                                   "left_to_suite": ["minors.grooming", "protect.gambling"]}
+    assert meta["recall_floor"]["floors"] == floors  # the caller's metadata is not changed under it

@@ -27,7 +27,8 @@ categories reach MIN_POSITIVES and are refitted on more than the 0-9 positives t
 share leaves them. A category with MIN_POSITIVES of its own keeps them alone (top_up). What was
 read is recorded under "served_refit" → "threshold_suite". `--suite-objective errors` fits the
 categories topped up for the fewest false flags plus misses instead of F1; `--hold-reporting`
-keeps the lines of those whose hits are reported (grooming) from rising (reporting_caps).
+keeps the lines of those whose hits are reported (grooming) from rising (reporting_caps). With
+`--recall-floor`, the categories the suite tops up have no floor (suite_over_floors).
 """
 
 from __future__ import annotations
@@ -109,6 +110,20 @@ def reporting_caps(warden, topped: list[str]) -> dict[str, float]:
     floor), which let its line rise to 0.59 past a grooming answer among the policy's examples
     (0.582): the calibration prompts are user prompts, and a line fitted on them sees no answers."""
     return {r.id: r.threshold for r in warden.decider.rows if r.id in topped and r.reporting}
+
+
+def suite_over_floors(floors: dict[str, float], meta: dict, topped: list[str]) -> tuple[dict[str, float], dict]:
+    """The recall floors less those of the categories the suite tops up, and the bounds' metadata
+    to match: a floor is the share of a category's own calibration positives a reference model
+    catches, 1 to 9 of them there, and the suite's written violations are what speak for such a
+    category (candidates I to L: floors on so few positives moved thresholds a long way to keep
+    one of them). The categories left to the suite are recorded under "recall_floor"."""
+    kept = {c: f for c, f in floors.items() if c not in topped}
+    if meta.get("recall_floor"):
+        meta = {**meta, "recall_floor": {**meta["recall_floor"], "floors": {c: f for c, f in meta["recall_floor"]["floors"].items()
+                                                                             if c in kept},
+                                         "left_to_suite": sorted(set(floors) - set(kept))}}
+    return kept, meta
 
 
 def served_rates(model_dir: str, records, ids: list[str]) -> tuple[dict[str, tuple[float, float, int]], str]:
@@ -195,6 +210,8 @@ def main() -> None:
 
     if args.heads in ("all", "policy"):
         floors, ceilings, matched, bounds_meta = reference_bounds(args, lambda d: served_rates(d, cal, ids))
+        if suite is not None and floors:
+            floors, bounds_meta = suite_over_floors(floors, bounds_meta, topped)
         caps = reporting_caps(warden, topped) if suite is not None and args.hold_reporting else {}
         if caps:
             bounds_meta["reporting_caps"] = caps
