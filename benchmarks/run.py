@@ -32,11 +32,18 @@ def report() -> str:
     speed = json.loads((RESULTS / "speed.json").read_text())
     ex = json.loads((RESULTS / "policy_examples.json").read_text())
     ho = json.loads((RESULTS / "heldout.json").read_text())
+    header = (f"Model `{ex['model']}`, policy `{ex['policy']}`, measured {speed['machine']['when']} on {speed['machine']['cpus']} "
+              f"CPU cores ({_cpu(speed['machine'])}; Python {speed['machine']['python']}).")
+    if (speed.get("model"), _cpu(speed["machine"])) != (ex["model"], _cpu(ex["machine"])):
+        # The accuracy tables were measured again without the speed run (a threshold refit, another host).
+        header = (f"Policy `{ex['policy']}`. Accuracy tables: model `{ex['model']}`, measured {ex['machine']['when']} on "
+                  f"{ex['machine']['cpus']} CPU cores ({_cpu(ex['machine'])}). Speed table: model `{speed.get('model')}`, measured "
+                  f"{speed['machine']['when']} on {speed['machine']['cpus']} CPU cores ({_cpu(speed['machine'])}; Python "
+                  f"{speed['machine']['python']}).")
     lines = [
         "# Benchmark results",
         "",
-        f"Model `{ex['model']}`, policy `{ex['policy']}`, measured {speed['machine']['when']} on {speed['machine']['cpus']} CPU cores "
-        f"({_cpu(speed['machine'])}; Python {speed['machine']['python']}). Regenerate with `make bench` (or `python benchmarks/run.py`).",
+        header + " Regenerate with `make bench` (or `python benchmarks/run.py`).",
         "",
         "## Speed and footprint (in process, `benchmarks/speed.py`)",
         "",
