@@ -34,10 +34,11 @@ def report() -> str:
     ho = json.loads((RESULTS / "heldout.json").read_text())
     header = (f"Model `{ex['model']}`, policy `{ex['policy']}`, measured {speed['machine']['when']} on {speed['machine']['cpus']} "
               f"CPU cores ({_cpu(speed['machine'])}; Python {speed['machine']['python']}).")
-    if (speed.get("model"), _cpu(speed["machine"])) != (ex["model"], _cpu(ex["machine"])):
+    if (speed.get("model"), _cpu(speed["machine"]), speed["machine"].get("cpus")) != (
+            ex["model"], _cpu(ex["machine"]), ex["machine"].get("cpus")):
         # The accuracy tables were measured again without the speed run (a threshold refit, another host).
         header = (f"Policy `{ex['policy']}`. Accuracy tables: model `{ex['model']}`, measured {ex['machine']['when']} on "
-                  f"{ex['machine']['cpus']} CPU cores ({_cpu(ex['machine'])}). Speed table: model `{speed.get('model')}`, measured "
+                  f"{ex['machine']['cpus']} CPU cores ({_cpu(ex['machine'])}). Speed table: model `{speed.get('model', 'not recorded')}`, measured "
                   f"{speed['machine']['when']} on {speed['machine']['cpus']} CPU cores ({_cpu(speed['machine'])}; Python "
                   f"{speed['machine']['python']}).")
     lines = [

@@ -182,6 +182,12 @@ def test_raise_to_bounds_bounds_the_verdict_not_each_category():
     # A column that may not move (too few examples to fit) keeps its false flag: not met.
     th, met = raise_to_bounds(scores, start, y(1, 0), violating, Objective(max_fpr=0.0))
     assert not met and th[1] == 0.5
+    # A column capped under its false flag is not raised past the cap; the other one still is,
+    # and the bounds are reported unmet while the capped column's false flag remains.
+    th, met = raise_to_bounds(scores, start, y(1, 1), violating, Objective(max_fpr=0.0), caps=np.array([0.5, np.inf]))
+    assert not met and th[0] == 0.5 and th[1] > 0.55
+    th, met = raise_to_bounds(scores, start, y(1, 1), violating, Objective(max_fpr=0.25), caps=np.array([0.5, np.inf]))
+    assert met and th[0] == 0.5 and th[1] > 0.55  # the one raise allowed goes to the column free to move
     # Raising costs violations only when a benign example outscores them.
     scores2 = np.array([[0.7, 0.0], [0.9, 0.0], [0.8, 0.0], [0.1, 0.0]])
     th, met = raise_to_bounds(scores2, np.array([0.5, 0.5]), y(1, 1), y(1, 1, 0, 0), Objective(min_precision=1.0))

@@ -213,8 +213,8 @@ def main() -> None:
         if suite is not None and floors:
             floors, bounds_meta = suite_over_floors(floors, bounds_meta, topped)
         caps = reporting_caps(warden, topped) if suite is not None and args.hold_reporting else {}
+        bounds_meta["reporting_caps"] = caps or None  # None: a later run without them leaves none recorded
         if caps:
-            bounds_meta["reporting_caps"] = caps
             print(f"reporting categories whose lines the suite may not raise: {caps}")
         errors_in = frozenset(topped) if suite is not None and args.suite_objective == "errors" else frozenset()
         objective = Objective(errors_from=args.errors, errors_in=errors_in)
@@ -263,9 +263,13 @@ def main() -> None:
         if suite is not None:
             refit["threshold_suite"] = {**suite_summary([r for r in cal if r.split == "thresholds"]),
                                         "topped_up": topped, "left_out": left_out}
-    if args.version:
-        refit["refit_of"] = meta["version"] if meta["version"] != args.version else refit.get("refit_of")
+    if args.version and args.version != meta["version"]:
+        # The version whose weights these are: a refit of a refit still names the first.
+        refit["refit_of"] = refit.get("refit_of") or meta["version"]
         meta["version"] = args.version
+    elif refit.get("refit_of") and not args.version and moved:
+        print(f"warning: {meta['version']} is a refit of {refit['refit_of']} and its thresholds moved again under the same "
+              "name; give --version to file the new verdicts under a new one", file=sys.stderr)
     path.write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
     print(f"wrote {path}: {len(moved)} thresholds refitted" + ("; run training/calibrate_unattributed.py next" if args.heads != "openai" else ""))
 

@@ -86,11 +86,12 @@ def choose_threshold(y: np.ndarray, scores: np.ndarray, beta: float = 1.0, curre
 
 
 def raise_to_bounds(scores: np.ndarray, thresholds: np.ndarray, movable: np.ndarray, violating: np.ndarray,
-                    objective: Objective) -> tuple[np.ndarray, bool]:
+                    objective: Objective, caps: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
     """Raise thresholds of the `movable` columns until the verdict (any column at or above its
     threshold) meets the objective's bounds on these examples. Each step raises one column just
     past the lowest benign example that column alone flags, choosing the step that removes the
-    most false flags per violation lost on the way. Returns the thresholds and whether the bounds are met."""
+    most false flags per violation lost on the way, and never past a column's entry in `caps`.
+    Returns the thresholds and whether the bounds are met."""
     th = thresholds.astype(float).copy()
     hits = scores >= th
     fixed = hits[:, ~movable].any(axis=1)
@@ -109,7 +110,7 @@ def raise_to_bounds(scores: np.ndarray, thresholds: np.ndarray, movable: np.ndar
                 continue
             # Just past this column's lowest false flag, giving up any violation scored below it.
             step = np.floor(scores[false, c].min() * 100 + 1e-9) / 100 + 0.01
-            if step > GRID[-1] + 1e-9:
+            if step > GRID[-1] + 1e-9 or (caps is not None and step > caps[c] + 1e-9):
                 continue
             lost = alone & (scores[:, c] < step)
             fp, tp = int((lost & ~violating).sum()), int((lost & violating).sum())
@@ -155,7 +156,9 @@ def tune(
     the verdict as a whole). The categories in `fpr_match` take the lowest threshold under their
     ceiling, whatever its F-beta (`metrics.near_best_threshold`'s `match`). `max_threshold`, given
     per category, caps its threshold: it is fitted on the grid at or below that line only (the line
-    itself kept where it is near best), so a refit may lower it but never raise it."""
+    itself kept where it is near best), and the objective's bounds do not raise it past the line
+    either, so a refit may lower it but never raise it. A category not fitted (too few examples)
+    keeps its threshold in force, as every unfitted category does, whatever its cap."""
     if not 0.0 <= holdout < 1.0:
         raise ValueError("holdout must be at least 0 and below 1")
     if min_positives < 1:
@@ -186,6 +189,8 @@ def tune(
                                       np.array([sc.get(cid, 0.0) for sc in scores]))
         fit = known & ~held
         entry: dict = {"threshold": current[cid], "positives": int(y[fit].sum()), "negatives": int((~y[fit]).sum())}
+        if max_threshold and cid in max_threshold:
+            entry["max_threshold"] = max_threshold[cid]
         if surface not in rows[cid].applies_to:
             entry["kept"] = f"does not apply to {surface} text"
         elif entry["positives"] < min_positives or entry["negatives"] < min_positives:
@@ -208,7 +213,6 @@ def tune(
             cap = (max_threshold or {}).get(cid)
             grid = GRID
             if cap is not None:
-                entry["max_threshold"] = cap
                 grid = tuple(g for g in GRID if g <= cap) or (cap,)
             t = choose_threshold(y[fit], s[fit], objective.beta, min(current[cid], cap) if cap is not None else current[cid],
                                  grid=grid, tolerance=tolerance,
@@ -228,9 +232,10 @@ def tune(
         fit_rows = np.flatnonzero(judged & ~held)
         matrix = np.array([[scores[i].get(r.id, -1.0) for r in live] for i in fit_rows]).reshape(len(fit_rows), len(live))
         start = np.array([chosen.get(r.id, current[r.id]) for r in live])
-        raised, bounds_met = raise_to_bounds(matrix, start, np.array([r.id in movable for r in live]), violating[fit_rows], objective)
+        caps = np.array([(max_threshold or {}).get(r.id, np.inf) for r in live])
+        raised, bounds_met = raise_to_bounds(matrix, start, np.array([r.id in movable for r in live]), violating[fit_rows],
+                                             objective, caps)
         for r, t in zip(live, raised.tolist()):
-            t = min(t, (max_threshold or {}).get(r.id, t))  # a cap holds against the bounds too
             if r.id in movable and t != current[r.id]:
                 chosen[r.id] = t
 
