@@ -129,6 +129,10 @@ def test_the_suite_tops_up_only_categories_short_of_their_own_positives():
     # A look-alike is a negative for the categories topped up only; weapons keeps its own prompts alone.
     assert (lookalike.label("protect.gambling"), lookalike.label("any"), lookalike.label("protect.weapons")) == (0, 0, None)
     assert (violation.label("protect.gambling"), violation.label("protect.weapons")) == (1, None)
+    # with a higher bar, weapons' own positives no longer suffice: the suite joins them
+    kept, topped, left_out = top_up(own + suite, ["protect.weapons", "protect.gambling"], under=MIN_POSITIVES + 1)
+    assert (topped, left_out) == (["protect.gambling", "protect.weapons"], [])
+    assert len(kept) == len(own) + len(suite) and sum(r.label("protect.weapons") == 1 for r in kept) == MIN_POSITIVES + 1
 
 
 def test_reporting_categories_topped_up_are_capped_at_their_line():

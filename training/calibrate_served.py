@@ -78,10 +78,11 @@ def refit_openai(records, scores: list[dict[str, float]], current: dict[str, flo
     return out
 
 
-def top_up(cal, ids: list[str]) -> tuple[list, list[str], list[str]]:
+def top_up(cal, ids: list[str], under: int = MIN_POSITIVES) -> tuple[list, list[str], list[str]]:
     """The calibration prompts with the threshold suite speaking only for the categories with
-    fewer than MIN_POSITIVES calibration positives of their own: a category a refit can fit on
-    its own prompts keeps them alone. Candidate T: sexual violence's 12 public positives were
+    fewer than `under` (MIN_POSITIVES) calibration positives of their own: a category a refit can
+    fit on its own prompts keeps them alone. A larger `under` adds the suite to a category's own
+    positives (candidate V left `minors.age_restricted`, 10 of its own, to a floor). Candidate T: sexual violence's 12 public positives were
     outweighed by its suite file, whose written violations score higher; T2, with that file left
     out, still moved it 0.43 -> 0.72 on the other files' look-alikes, which counted as its
     negatives. So the suite files of the other categories are left out, and a look-alike is a
@@ -92,7 +93,7 @@ def top_up(cal, ids: list[str]) -> tuple[list, list[str], list[str]]:
     suite = [(r, r.source.split(":", 1)[1]) for r in cal if r.split == "thresholds"]  # (row, its file's category)
     own = {cid: sum(r.label(cid) == 1 for r in kept) for cid in ids}
     files = sorted({cat for _, cat in suite})
-    left_out = [c for c in files if own.get(c, 0) >= MIN_POSITIVES]
+    left_out = [c for c in files if own.get(c, 0) >= under]
     topped = [c for c in files if c not in left_out]
     for r, cat in suite:
         if cat in topped:
@@ -172,6 +173,9 @@ def main() -> None:
                     help="add the threshold suite's prompts (default training/thresholds; see its README) to the "
                          "calibration prompts: written violations and look-alikes of the categories with few "
                          "calibration positives, which no model is trained on")
+    ap.add_argument("--suite-under", type=int, default=MIN_POSITIVES, metavar="POSITIVES",
+                    help="with --threshold-suite: top up the categories with fewer calibration positives of their own "
+                         f"than this (default {MIN_POSITIVES}); the suite's prompts join their own")
     ap.add_argument("--suite-objective", choices=("f1", "errors"), default="f1",
                     help="with --threshold-suite: fit the categories it tops up for F1 (default) or for the fewest "
                          "false flags plus misses, a false flag counting as a miss as the release rule counts them "
@@ -197,7 +201,7 @@ def main() -> None:
     cal, _ = calibration_prompts(Path(args.work), warden.model.meta, encoder_meta_of(warden), suite)
     ids = [c.id for c in warden.policy.categories if c.id in warden.scorer.encoder.heads]
     if suite is not None:
-        cal, topped, left_out = top_up(cal, ids)
+        cal, topped, left_out = top_up(cal, ids, args.suite_under)
         print(f"threshold suite: {len(topped)} categories topped up; left out (own positives enough): {left_out or 'none'}")
     print(f"scoring {len(cal)} calibration prompts as served", flush=True)
     served = warden.scores([r.text for r in cal])
