@@ -28,19 +28,25 @@ def _cpu(machine: dict) -> str:
     return f"{cpu.get('model', 'unknown CPU')}, int8 instructions: {', '.join(cpu.get('int8', [])) or 'none listed'}"
 
 
+def _measured(machine: dict, python: bool = True) -> str:
+    py = f"; Python {machine['python']}" if python else ""
+    return f"measured {machine['when']} on {machine['cpus']} CPU cores ({_cpu(machine)}{py})"
+
+
+def _run_of(result: dict) -> tuple:
+    """What tells two benchmark runs apart: the model and the host."""
+    return result.get("model"), _cpu(result["machine"]), result["machine"].get("cpus")
+
+
 def report() -> str:
     speed = json.loads((RESULTS / "speed.json").read_text())
     ex = json.loads((RESULTS / "policy_examples.json").read_text())
     ho = json.loads((RESULTS / "heldout.json").read_text())
-    header = (f"Model `{ex['model']}`, policy `{ex['policy']}`, measured {speed['machine']['when']} on {speed['machine']['cpus']} "
-              f"CPU cores ({_cpu(speed['machine'])}; Python {speed['machine']['python']}).")
-    if (speed.get("model"), _cpu(speed["machine"]), speed["machine"].get("cpus")) != (
-            ex["model"], _cpu(ex["machine"]), ex["machine"].get("cpus")):
+    header = f"Model `{ex['model']}`, policy `{ex['policy']}`, {_measured(speed['machine'])}."
+    if _run_of(speed) != _run_of(ex):
         # The accuracy tables were measured again without the speed run (a threshold refit, another host).
-        header = (f"Policy `{ex['policy']}`. Accuracy tables: model `{ex['model']}`, measured {ex['machine']['when']} on "
-                  f"{ex['machine']['cpus']} CPU cores ({_cpu(ex['machine'])}). Speed table: model `{speed.get('model', 'not recorded')}`, measured "
-                  f"{speed['machine']['when']} on {speed['machine']['cpus']} CPU cores ({_cpu(speed['machine'])}; Python "
-                  f"{speed['machine']['python']}).")
+        header = (f"Policy `{ex['policy']}`. Accuracy tables: model `{ex['model']}`, {_measured(ex['machine'], python=False)}. "
+                  f"Speed table: model `{speed.get('model', 'not recorded')}`, {_measured(speed['machine'])}.")
     lines = [
         "# Benchmark results",
         "",

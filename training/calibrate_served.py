@@ -121,8 +121,8 @@ def suite_over_floors(floors: dict[str, float], meta: dict, topped: list[str]) -
     one of them). The categories left to the suite are recorded under "recall_floor"."""
     kept = {c: f for c, f in floors.items() if c not in topped}
     if meta.get("recall_floor"):
-        meta = {**meta, "recall_floor": {**meta["recall_floor"], "floors": {c: f for c, f in meta["recall_floor"]["floors"].items()
-                                                                             if c in kept},
+        recorded = meta["recall_floor"]
+        meta = {**meta, "recall_floor": {**recorded, "floors": {c: f for c, f in recorded["floors"].items() if c in kept},
                                          "left_to_suite": sorted(set(floors) - set(kept))}}
     return kept, meta
 

@@ -159,6 +159,7 @@ def tune(
     itself kept where it is near best), and the objective's bounds do not raise it past the line
     either, so a refit may lower it but never raise it. A category not fitted (too few examples)
     keeps its threshold in force, as every unfitted category does, whatever its cap."""
+    max_threshold = max_threshold or {}
     if not 0.0 <= holdout < 1.0:
         raise ValueError("holdout must be at least 0 and below 1")
     if min_positives < 1:
@@ -189,7 +190,7 @@ def tune(
                                       np.array([sc.get(cid, 0.0) for sc in scores]))
         fit = known & ~held
         entry: dict = {"threshold": current[cid], "positives": int(y[fit].sum()), "negatives": int((~y[fit]).sum())}
-        if max_threshold and cid in max_threshold:
+        if cid in max_threshold:
             entry["max_threshold"] = max_threshold[cid]
         if surface not in rows[cid].applies_to:
             entry["kept"] = f"does not apply to {surface} text"
@@ -210,12 +211,11 @@ def tune(
             matched = ceiling is not None and cid in fpr_match
             if matched:
                 entry["fpr_matched"] = True
-            cap = (max_threshold or {}).get(cid)
-            grid = GRID
-            if cap is not None:
-                grid = tuple(g for g in GRID if g <= cap) or (cap,)
-            t = choose_threshold(y[fit], s[fit], objective.beta, min(current[cid], cap) if cap is not None else current[cid],
-                                 grid=grid, tolerance=tolerance,
+            grid, line = GRID, current[cid]
+            if cid in max_threshold:
+                cap = max_threshold[cid]
+                grid, line = tuple(g for g in GRID if g <= cap) or (cap,), min(line, cap)
+            t = choose_threshold(y[fit], s[fit], objective.beta, line, grid=grid, tolerance=tolerance,
                                  errors=(objective.errors_from is not None and entry["positives"] >= objective.errors_from)
                                  or cid in objective.errors_in,
                                  min_recall=floor, max_fpr=ceiling, match=matched)
@@ -232,7 +232,7 @@ def tune(
         fit_rows = np.flatnonzero(judged & ~held)
         matrix = np.array([[scores[i].get(r.id, -1.0) for r in live] for i in fit_rows]).reshape(len(fit_rows), len(live))
         start = np.array([chosen.get(r.id, current[r.id]) for r in live])
-        caps = np.array([(max_threshold or {}).get(r.id, np.inf) for r in live])
+        caps = np.array([max_threshold.get(r.id, np.inf) for r in live])
         raised, bounds_met = raise_to_bounds(matrix, start, np.array([r.id in movable for r in live]), violating[fit_rows],
                                              objective, caps)
         for r, t in zip(live, raised.tolist()):
