@@ -27,7 +27,7 @@ from policywarden.training.metrics import TOLERANCE  # noqa: E402
 from policywarden.training.records import read_jsonl, written_records  # noqa: E402
 from policywarden.training.trainer import TrainConfig, train  # noqa: E402
 
-MODEL_VERSION = "pw-ngram-2026.12.16"  # the next one built: .3 to .15 were candidates (.2 ships)
+MODEL_VERSION = "pw-ngram-2026.12.17"  # the next one built: .3 to .16 were candidates (.2 ships)
 
 
 def heads_for(policy) -> list[str]:
