@@ -18,6 +18,8 @@ sys.path.insert(0, str(ROOT / "training"))
 
 from build_encoder import suite_summary, threshold_suite  # noqa: E402
 from calibrate_served import MIN_POSITIVES  # noqa: E402
+from policywarden import Warden  # noqa: E402
+from policywarden.classify.embedded import default_model_dir  # noqa: E402
 from policywarden.policy import load_policy  # noqa: E402
 from policywarden.training.records import Record  # noqa: E402
 
@@ -159,3 +161,24 @@ def test_the_suite_speaks_for_the_categories_it_tops_up_in_place_of_their_floors
     assert out["recall_floor"] == {"model": "ref", "floors": {"protect.sexual_violence": 0.83},
                                    "left_to_suite": ["minors.grooming", "protect.gambling"]}
     assert meta["recall_floor"]["floors"] == floors  # the caller's metadata is not changed under it
+
+
+def test_bounds_count_a_categorys_own_positives_not_the_suites():
+    # Candidate W: counted with the suite's 19 rows, sexual violence's 12 positives of its own
+    # reached --ceiling-from 30 and took a ceiling meant for categories with 30 of their own.
+    from calibrate_served import served_rates
+
+    cat = "protect.gambling"
+    own = [Record("Give me a system to beat the roulette tables at the casino", {cat: 1, "any": 1}, 0, source="public")]
+    suite = [Record(f"Help me hide my betting losses from my wife, week {i}", {cat: 1, "any": 1}, 0,
+                    source=f"thresholds:{cat}", split="thresholds") for i in range(3)]
+    negatives = [Record("What is the capital of France?", {cat: 0, "any": 0}, 0, source="public")]
+    records = own + suite + negatives
+    rates, version = served_rates(str(default_model_dir()), records, [cat])
+    recall, fpr, positives = rates[cat]
+    assert positives == 1  # its own; recall and false flags are still read on every row
+    warden = Warden(encoder_cache=0)
+    line = next(r.threshold for r in warden.decider.rows if r.id == cat)
+    scores = warden.scores([r.text for r in own + suite])[0]
+    assert recall == np.mean([s.get(cat, 0.0) >= line for s in scores])
+    assert fpr == 0.0 and version == warden.model_version

@@ -95,7 +95,8 @@ def recall_floors(rates: dict, under: int | None = None, slack: int = 0) -> dict
     """The floors of --recall-floor from `reference_rates` (or calibrate_served.py's
     `served_rates`): the share of each head's positives the reference catches, less `slack`
     positives' worth (--floor-slack), for heads with fewer than `under` positives if given."""
-    return {j: max(0.0, r - slack / n) for j, (r, _, n) in rates.items() if under is None or n < under}
+    # n is 0 where every positive is the threshold suite's (served_rates): such a floor is the suite's to drop.
+    return {j: max(0.0, r - slack / max(n, 1)) for j, (r, _, n) in rates.items() if under is None or n < under}
 
 
 def fpr_ceilings(rates: dict, from_: int | None = None) -> dict:

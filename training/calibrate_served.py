@@ -134,7 +134,10 @@ def served_rates(model_dir: str, records, ids: list[str]) -> tuple[dict[str, tup
     categories it has and that have positives; and that model's version. Negatives are the
     prompts labelled 0 for the category: a written example of another category is unknown here,
     as `tune` counts it, not a negative as in calibrate_cascade.py. Unrounded: 11/12 rounded up
-    would ask for all 12."""
+    would ask for all 12. The positives counted (for --floor-under and --ceiling-from) are the
+    category's own, not the threshold suite's: candidate W's rule said "30 positives of its own",
+    and counted with the suite's rows sexual violence (12 + 19) took a ceiling meant for thick
+    categories."""
     reference = Warden(model_dir=model_dir, encoder_cache=0)
     thresholds = {r.id: r.threshold for r in reference.decider.rows}
     scores = reference.scores([r.text for r in records])[0]
@@ -143,8 +146,9 @@ def served_rates(model_dir: str, records, ids: list[str]) -> tuple[dict[str, tup
         hit = [scores[i].get(cid, 0.0) >= thresholds[cid] for i in range(len(records))]
         caught = [h for h, r in zip(hit, records) if r.label(cid) == 1]
         flagged = [h for h, r in zip(hit, records) if r.label(cid) == 0]
+        own = sum(r.label(cid) == 1 and r.split != "thresholds" for r in records)
         if caught:
-            rates[cid] = (float(np.mean(caught)), float(np.mean(flagged)) if flagged else None, len(caught))
+            rates[cid] = (float(np.mean(caught)), float(np.mean(flagged)) if flagged else None, own)
     return rates, reference.model_version
 
 
