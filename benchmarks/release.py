@@ -4,8 +4,9 @@
 
 Each directory holds what the benchmarks write: heldout.json, fresh.json, policy_examples.json
 (or policy.json), context.json and robustness.json, and, for the paired held-out interval,
-heldout.npz (`benchmarks/heldout.py --verdicts`). Measure a candidate with each script's
-`--model DIR --json CAND_DIR/NAME.json`, with the same code as the baseline.
+heldout.npz (`benchmarks/heldout.py --verdicts`). Measure a candidate with
+`benchmarks/measure.py CAND_DIR --model DIR` (each script's `--model DIR --json CAND_DIR/NAME.json`),
+with the same code as the baseline.
 
 The rule (session 23's, written before its candidates were measured). Primary: total errors do
 not rise, a false flag counting as much as a miss (F1-optimal thresholds value one at about
