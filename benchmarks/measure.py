@@ -9,9 +9,9 @@ model given (the shipped one without `--model`), one after another: each loads t
 and two at a time would only share the cores. A benchmark whose outputs are already in OUT_DIR is
 skipped unless `--force`, so an interrupted run goes on where it stopped; OUT_DIR/measure.json
 names the model and gate measured there, and a folder holding another's figures is refused.
-Measure the baseline and the candidate with the same code and on the same records. Each benchmark's own output goes
-to OUT_DIR/NAME.log: figures only, as the benchmarks print no texts. About five minutes a model
-on two cores.
+Measure the baseline and the candidate with the same code and on the same records. Each
+benchmark's own output goes to OUT_DIR/NAME.log: figures only, as the benchmarks print no
+texts. About eight minutes a model on two cores (held-out, context and robustness take most).
 """
 
 from __future__ import annotations

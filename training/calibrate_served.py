@@ -82,13 +82,13 @@ def top_up(cal, ids: list[str], under: int = MIN_POSITIVES) -> tuple[list, list[
     """The calibration prompts with the threshold suite speaking only for the categories with
     fewer than `under` (MIN_POSITIVES) calibration positives of their own: a category a refit can
     fit on its own prompts keeps them alone. A larger `under` adds the suite to a category's own
-    positives (candidate V left `minors.age_restricted`, 10 of its own, to a floor). Candidate T: sexual violence's 12 public positives were
-    outweighed by its suite file, whose written violations score higher; T2, with that file left
-    out, still moved it 0.43 -> 0.72 on the other files' look-alikes, which counted as its
-    negatives. So the suite files of the other categories are left out, and a look-alike is a
-    negative for the categories topped up and unknown for the rest (a violation stays unknown
-    beyond its own category, as in training/written). Returns the prompts, the categories
-    topped up and those whose suite file was left out."""
+    positives (candidate V left `minors.age_restricted`, 10 of its own, to a floor). Candidate T:
+    sexual violence's 12 public positives were outweighed by its suite file, whose written
+    violations score higher; T2, with that file left out, still moved it 0.43 -> 0.72 on the other
+    files' look-alikes, which counted as its negatives. So the suite files of the other categories
+    are left out, and a look-alike is a negative for the categories topped up and unknown for the
+    rest (a violation stays unknown beyond its own category, as in training/written). Returns the
+    prompts, the categories topped up and those whose suite file was left out."""
     kept = [r for r in cal if r.split != "thresholds"]
     suite = [(r, r.source.split(":", 1)[1]) for r in cal if r.split == "thresholds"]  # (row, its file's category)
     own = {cid: sum(r.label(cid) == 1 for r in kept) for cid in ids}
