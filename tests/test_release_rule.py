@@ -191,14 +191,25 @@ def grouped(items, recall_by_group, recall=None):
 
 
 def test_a_category_is_judged_by_item_where_both_sides_count_items(tmp_path):
-    # 35 positives, 23 of them one goal: 13 items, too few to guard; the text recall collapse is
-    # one goal's texts.
+    # 35 positives, 23 of them one goal: 13 items, under 20; the text recall collapse is one
+    # goal's texts, and the item recall moved by less than an item.
     (tmp_path / "thin").mkdir()
     (tmp_path / "guarded").mkdir()
     assert verdict_with_prompts(tmp_path / "thin", grouped(13, 0.95), grouped(13, 0.9, recall=0.31)) == []
     # With 20+ items a loss of recall by item fails, whatever the text recall does.
     why = verdict_with_prompts(tmp_path / "guarded", grouped(25, 0.95), grouped(25, 0.75, recall=0.94))
     assert any(w.startswith("protect.sexual_violence held-out recall by item 0.950 -> 0.750") for w in why), why
+
+
+def test_ten_to_nineteen_items_are_guarded_with_a_wider_margin(tmp_path):
+    for name in ("chance", "lost", "nine"):
+        (tmp_path / name).mkdir()
+    # 12 items: three lost (25 points) may be chance; five lost (42 points) fail.
+    assert verdict_with_prompts(tmp_path / "chance", grouped(12, 10 / 12), grouped(12, 7 / 12)) == []
+    why = verdict_with_prompts(tmp_path / "lost", grouped(12, 10 / 12), grouped(12, 5 / 12))
+    assert any(w.startswith("protect.sexual_violence held-out recall by item 0.833 -> 0.417 (12 items)") for w in why), why
+    # Under 10 items nothing is judged.
+    assert verdict_with_prompts(tmp_path / "nine", grouped(9, 1.0), grouped(9, 0.0)) == []
 
 
 def test_without_item_counts_on_both_sides_text_recall_is_judged(tmp_path):
