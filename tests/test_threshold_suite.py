@@ -151,6 +151,33 @@ def test_reporting_categories_topped_up_are_capped_at_their_line():
     assert reporting_caps(warden, ["protect.gambling"]) == {}
 
 
+def test_held_categories_topped_up_are_capped_at_their_line():
+    from types import SimpleNamespace
+
+    from calibrate_served import held_caps
+
+    rows = [SimpleNamespace(id="minors.age_inappropriate", threshold=0.55, reporting=()),
+            SimpleNamespace(id="minors.body_shaming", threshold=0.8, reporting=()),
+            SimpleNamespace(id="protect.sexual_violence", threshold=0.43, reporting=())]
+    warden = SimpleNamespace(decider=SimpleNamespace(rows=rows))
+    topped = ["minors.age_inappropriate", "minors.body_shaming"]
+    # Body shaming is topped up but not named; sexual violence is named but not topped up.
+    assert held_caps(warden, topped, ["minors.age_inappropriate", "protect.sexual_violence"]) == {"minors.age_inappropriate": 0.55}
+    assert held_caps(warden, topped, []) == {}
+
+
+def test_hold_needs_the_suite_and_known_categories(tmp_path):
+    import subprocess
+
+    script = str(ROOT / "training" / "calibrate_served.py")
+    done = subprocess.run([sys.executable, script, "--hold", "minors.age_inappropriate"], capture_output=True, text=True)
+    assert done.returncode == 2 and "--hold needs --threshold-suite" in done.stderr
+    # Checked against the shipped model's heads before any calibration data is read.
+    done = subprocess.run([sys.executable, script, "--threshold-suite", "--work", str(tmp_path / "none"),
+                           "--hold", "minors.age_inappropriate", "minors.no_such"], capture_output=True, text=True)
+    assert done.returncode == 2 and "not a policy category with a head here: minors.no_such" in done.stderr
+
+
 def test_the_suite_speaks_for_the_categories_it_tops_up_in_place_of_their_floors():
     from calibrate_served import suite_over_floors
 
