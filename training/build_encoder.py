@@ -60,17 +60,24 @@ MAX_BATCH = 1  # texts per encoder call; see quantise()
 LABELS_OVER_TEACHER = frozenset({"disguised", "cyberseceval"})
 
 
-def host_cpu() -> dict:
+def host_cpu(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict:
     """The CPU this build ran on: PyTorch's kernels round differently on different instruction
-    sets, so a rebuild is comparable only with one made on the same kind (session 33)."""
+    sets, so a rebuild is comparable only with one made on the same kind (session 33). Family and
+    model tell generations apart that share a name: "AMD EPYC" gave two different students from one
+    command (sessions 42 and 43; training took 60 to 65 min on one and 36 on the other)."""
     try:
-        info = Path("/proc/cpuinfo").read_text()
+        info = cpuinfo.read_text()
     except OSError:
         return {"machine": platform.machine(), "cpu": platform.processor() or None, "flags": None}
-    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), None)
-    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
+
+    def field(key: str) -> str | None:
+        return next((line.split(":", 1)[1].strip() for line in info.splitlines()
+                     if line.split(":", 1)[0].strip() == key), None)
+
+    flags = set((field("flags") or "").split())
     wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
-    return {"machine": platform.machine(), "cpu": name, "flags": [f for f in wanted if f in flags]}
+    return {"machine": platform.machine(), "cpu": field("model name"), "family": field("cpu family"),
+            "model": field("model"), "flags": [f for f in wanted if f in flags]}
 
 
 def policy_examples(policy) -> set[str]:
