@@ -107,6 +107,12 @@ def test_the_bounds_score_each_reference_once_and_record_what_they_hold():
     slack = Namespace(recall_floor="ref", floor_under=100, floor_slack=5, fpr_ceiling=None, ceiling_from=None, match_under=None)
     floors, _, _, meta = reference_bounds(slack, rates_of, name=["a", "b"].__getitem__)
     assert floors == {0: pytest.approx(0.8)} and meta["recall_floor"] == {"model": "v-ref", "floors": {"a": 0.8}, "slack": 5}
+    # --slack-from 60: head a's 50 positives are under it, so its floor is whole; from 50 it has the slack
+    whole = Namespace(**{**vars(slack), "slack_from": 60})
+    floors, _, _, meta = reference_bounds(whole, rates_of, name=["a", "b"].__getitem__)
+    assert floors == {0: pytest.approx(0.9)} and meta["recall_floor"]["slack_from"] == 60
+    floors, _, _, _ = reference_bounds(Namespace(**{**vars(slack), "slack_from": 50}), rates_of)
+    assert floors == {0: pytest.approx(0.8)}
     # --match-under 100: head a (50 positives) has its reference's false-flag rate as a ceiling,
     # matched; head b (500, no negatives) has neither
     match = Namespace(recall_floor=None, floor_under=None, fpr_ceiling="ref", ceiling_from=100, match_under=100)
@@ -141,6 +147,9 @@ def test_match_under_is_checked_against_the_other_bounds():
         check_bounds(ap, args)
 
     check(fpr_ceiling="ref", match_under=100)
+    check(recall_floor="ref", floor_slack=2, slack_from=30)
+    with pytest.raises(SystemExit):
+        check(recall_floor="ref", slack_from=30)  # no slack to confine
     with pytest.raises(SystemExit):
         check(match_under=100)  # no rates to match
     with pytest.raises(SystemExit):
@@ -162,6 +171,7 @@ def test_the_floors_are_what_the_reference_pair_catches():
     assert recall_floors(rates) == {0: 0.5, 1: 1.0}  # the bomb caught under both, the walk not; none for a head it lacks
     assert recall_floors(rates, under=2) == {1: 1.0}  # --floor-under 2: only the head with one positive
     assert recall_floors(rates, slack=1) == {0: 0.0, 1: 0.0}  # a positive's worth below, never under 0
+    assert recall_floors(rates, slack=1, slack_from=2) == {0: 0.0, 1: 1.0}  # the head with one positive keeps its floor
     # the last text, labelled benign for the test's sake, is flagged under weapons: 1 of 2 negatives
     assert fpr_ceilings(rates) == {0: 0.5, 1: 0.5} and fpr_ceilings(rates, from_=2) == {0: 0.5}
 

@@ -91,12 +91,14 @@ def reference_rates(model_dir: Path, norm: list[str], y: np.ndarray, heads: list
     return rates
 
 
-def recall_floors(rates: dict, under: int | None = None, slack: int = 0) -> dict:
+def recall_floors(rates: dict, under: int | None = None, slack: int = 0, slack_from: int = 0) -> dict:
     """The floors of --recall-floor from `reference_rates` (or calibrate_served.py's
     `served_rates`): the share of each head's positives the reference catches, less `slack`
-    positives' worth (--floor-slack), for heads with fewer than `under` positives if given."""
+    positives' worth (--floor-slack) where a head has at least `slack_from` positives
+    (--slack-from), for heads with fewer than `under` positives if given."""
     # n is 0 where every positive is the threshold suite's (served_rates): such a floor is the suite's to drop.
-    return {j: max(0.0, r - slack / max(n, 1)) for j, (r, _, n) in rates.items() if under is None or n < under}
+    return {j: max(0.0, r - (slack if n >= slack_from else 0) / max(n, 1))
+            for j, (r, _, n) in rates.items() if under is None or n < under}
 
 
 def fpr_ceilings(rates: dict, from_: int | None = None) -> dict:
@@ -117,6 +119,8 @@ def check_bounds(ap, args) -> None:
         ap.error("--floor-slack needs --recall-floor")
     if args.floor_slack < 0:
         ap.error("--floor-slack is a number of positives, 0 or more")
+    if getattr(args, "slack_from", None) is not None and not args.floor_slack:
+        ap.error("--slack-from needs --floor-slack")
     if args.match_under is not None and not args.fpr_ceiling:
         ap.error("--match-under needs --fpr-ceiling: the false-flag rates it matches are that model's")
     if args.match_under is not None and args.recall_floor:
@@ -135,11 +139,14 @@ def reference_bounds(args, rates_of, name=lambda key: key) -> tuple[dict | None,
     if args.recall_floor:
         rates, version = scored[args.recall_floor]
         slack = getattr(args, "floor_slack", 0)  # absent where a caller predates --floor-slack
-        floors = recall_floors(rates, args.floor_under, slack)
+        slack_from = getattr(args, "slack_from", None)
+        floors = recall_floors(rates, args.floor_under, slack, slack_from or 0)
         if floors:
             meta["recall_floor"] = {"model": version, "floors": {name(k): round(f, 4) for k, f in floors.items()}}
             if slack:
                 meta["recall_floor"]["slack"] = slack
+            if slack_from is not None:
+                meta["recall_floor"]["slack_from"] = slack_from
     if args.fpr_ceiling:
         rates, version = scored[args.fpr_ceiling]
         ceilings = fpr_ceilings(rates, args.ceiling_from)
@@ -213,6 +220,11 @@ def main() -> None:
                     help="each floor this many positives below what the reference catches (session 34: on a head with "
                          "10 calibration positives a floor moves in steps of 10 points, and candidate I's floors lowered "
                          "minors.age_restricted 0.475 -> 0.375 to keep one positive, flagging 1.2%% of its negatives)")
+    ap.add_argument("--slack-from", type=int, metavar="POSITIVES",
+                    help="--floor-slack only for heads with at least this many positives; thinner heads keep the whole "
+                         "floor (session 43: without floors, privacy compromise's 50 positives let its threshold rise "
+                         "0.43 -> 0.725 and lose a fifth of its recall; with them, candidate X lowered self-harm 0.44 -> "
+                         "0.375 to keep every positive, while a positive of slack on sexual violence's 12 is 8 points)")
     ap.add_argument("--fpr-ceiling", metavar="MODEL_DIR",
                     help="a model directory (the shipped one, say): no head's threshold flags more of its calibration "
                          "negatives than that model's pair flags at its own threshold, so that a new encoder may trade "

@@ -172,6 +172,8 @@ def main() -> None:
                     help="see calibrate_cascade.py --floor-under (positives among the calibration prompts)")
     ap.add_argument("--floor-slack", type=int, default=0, metavar="POSITIVES",
                     help="see calibrate_cascade.py --floor-slack (positives among the calibration prompts)")
+    ap.add_argument("--slack-from", type=int, metavar="POSITIVES",
+                    help="see calibrate_cascade.py --slack-from (positives among the calibration prompts)")
     ap.add_argument("--fpr-ceiling", metavar="MODEL_DIR",
                     help="see calibrate_cascade.py --fpr-ceiling: no policy category flags more of its calibration "
                          "negatives, scored as served, than that model (scored likewise) flags at its own thresholds "
