@@ -69,15 +69,14 @@ def host_cpu(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict:
         info = cpuinfo.read_text()
     except OSError:
         return {"machine": platform.machine(), "cpu": platform.processor() or None, "flags": None}
-
-    def field(key: str) -> str | None:
-        return next((line.split(":", 1)[1].strip() for line in info.splitlines()
-                     if line.split(":", 1)[0].strip() == key), None)
-
-    flags = set((field("flags") or "").split())
+    fields: dict[str, str] = {}  # the first processor's: every core of one machine is the same CPU
+    for line in info.splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    flags = set(fields.get("flags", "").split())
     wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
-    return {"machine": platform.machine(), "cpu": field("model name"), "family": field("cpu family"),
-            "model": field("model"), "flags": [f for f in wanted if f in flags]}
+    return {"machine": platform.machine(), "cpu": fields.get("model name"), "family": fields.get("cpu family"),
+            "model": fields.get("model"), "flags": [f for f in wanted if f in flags]}
 
 
 def policy_examples(policy) -> set[str]:

@@ -242,7 +242,7 @@ def main() -> None:
         bounds_meta["reporting_caps"] = caps or None  # None: a later run without them leaves none recorded
         if caps:
             print(f"reporting categories whose lines the suite may not raise: {caps}")
-        held = held_caps(warden, topped, args.hold) if args.hold else {}  # --hold implies the suite (checked above)
+        held = held_caps(warden, topped, args.hold)  # --hold implies the suite (checked above)
         bounds_meta["held_caps"] = held or None
         if held:
             print(f"held categories whose lines the suite may not raise: {held}")
