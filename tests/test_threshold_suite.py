@@ -176,6 +176,52 @@ def test_hold_needs_the_suite_and_known_categories(tmp_path):
     done = subprocess.run([sys.executable, script, "--threshold-suite", "--work", str(tmp_path / "none"),
                            "--hold", "minors.age_inappropriate", "minors.no_such"], capture_output=True, text=True)
     assert done.returncode == 2 and "not a policy category with a head here: minors.no_such" in done.stderr
+    done = subprocess.run([sys.executable, script, "--suite-cap", str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 2 and "--suite-cap needs --threshold-suite" in done.stderr
+
+
+def _rows(**lines):
+    from types import SimpleNamespace
+
+    return [SimpleNamespace(id=c.replace("__", "."), threshold=t, reporting=("ncmec",) if "grooming" in c else ())
+            for c, t in lines.items()]
+
+
+def test_suite_caps_keep_topped_up_lines_at_or_below_the_references():
+    # Candidate AA: the suite raised weapons 0.575 -> 0.67 (held-out by item 0.77 -> 0.31), and the
+    # hold froze age-inappropriate at the 0.40 a floor had left it (look-alikes 2 -> 17).
+    from types import SimpleNamespace
+
+    from calibrate_served import line_caps, merge_caps, suite_caps
+
+    ref = {"protect.weapons": 0.575, "minors.age_inappropriate": 0.55, "protect.self_harm": 0.44}
+    assert suite_caps(ref, ["protect.weapons", "minors.age_inappropriate", "minors.no_head"]) == {
+        "protect.weapons": 0.575, "minors.age_inappropriate": 0.55}  # self-harm not topped up: not capped
+    assert merge_caps({"a": 0.5, "b": 0.7}, {"b": 0.6}, {}, {"c": 0.9}) == {"a": 0.5, "b": 0.6, "c": 0.9}
+
+    cand = SimpleNamespace(decider=SimpleNamespace(rows=_rows(protect__weapons=0.575, minors__age_inappropriate=0.40,
+                                                              minors__grooming=0.575)))
+    reference = SimpleNamespace(model_version="shipped", decider=SimpleNamespace(
+        rows=_rows(protect__weapons=0.575, minors__age_inappropriate=0.55, minors__grooming=0.6)))
+    topped = ["protect.weapons", "minors.age_inappropriate", "minors.grooming"]
+    caps, meta = line_caps(cand, topped, hold_reporting=True, hold=["minors.age_inappropriate"], reference=reference)
+    # Each category at the lowest cap that names it: grooming at its own line (reported), the held one at 0.40.
+    assert caps == {"protect.weapons": 0.575, "minors.age_inappropriate": 0.40, "minors.grooming": 0.575}
+    assert meta["suite_caps"] == {"model": "shipped", "caps": {"protect.weapons": 0.575, "minors.age_inappropriate": 0.55,
+                                                                "minors.grooming": 0.6}}
+    caps, meta = line_caps(cand, topped, hold_reporting=False, hold=[], reference=reference)
+    assert caps["minors.age_inappropriate"] == 0.55 and meta["held_caps"] is None and meta["reporting_caps"] is None
+
+
+def test_no_suite_no_caps():
+    # Without --threshold-suite nothing is topped up (make encoder's calibration): no cap, no error.
+    from types import SimpleNamespace
+
+    from calibrate_served import line_caps
+
+    cand = SimpleNamespace(decider=SimpleNamespace(rows=_rows(minors__grooming=0.575)))
+    assert line_caps(cand, [], hold_reporting=False, hold=[], reference=None) == (
+        {}, {"reporting_caps": None, "held_caps": None, "suite_caps": None})
 
 
 def test_the_suite_speaks_for_the_categories_it_tops_up_in_place_of_their_floors():

@@ -28,8 +28,9 @@ share leaves them. A category with MIN_POSITIVES of its own keeps them alone (to
 read is recorded under "served_refit" → "threshold_suite". `--suite-objective errors` fits the
 categories topped up for the fewest false flags plus misses instead of F1; `--hold-reporting`
 keeps the lines of those whose hits are reported (grooming) from rising (reporting_caps), and
-`--hold CATEGORY ...` those named (held_caps). With
-`--recall-floor`, the categories the suite tops up have no floor (suite_over_floors).
+`--hold CATEGORY ...` those named (held_caps); `--suite-cap MODEL_DIR` keeps every category it tops
+up at or below that model's line (suite_caps). With `--recall-floor`, the categories the suite
+tops up have no floor (suite_over_floors).
 """
 
 from __future__ import annotations
@@ -122,6 +123,38 @@ def held_caps(warden, topped: list[str], held: list[str]) -> dict[str, float]:
     return {r.id: r.threshold for r in warden.decider.rows if r.id in topped and r.id in held}
 
 
+def suite_caps(reference_lines: dict[str, float], topped: list[str]) -> dict[str, float]:
+    """For each category the suite tops up, a reference model's line (the shipped pair's), as a cap:
+    the suite may lower a thin category's line, never raise it past the reference's. The suite's
+    written violations score higher than the public positives held out (candidates V to X raised
+    `minors.age_inappropriate` 0.55 -> 0.63 and lost held-out recall by item 0.80 -> 0.50; AA raised
+    `protect.weapons` 0.575 -> 0.67, 0.77 -> 0.31); and `--hold` caps at the line in force, which a
+    floor in calibrate_cascade.py may already have lowered (AA: age-inappropriate 0.55 -> 0.40 held
+    there, fresh look-alikes flagged under it 2 -> 17). Categories the reference lacks are not capped."""
+    return {c: reference_lines[c] for c in topped if c in reference_lines}
+
+
+def merge_caps(*caps: dict[str, float]) -> dict[str, float]:
+    """Several caps on the same lines: each category at the lowest of those that name it."""
+    merged: dict[str, float] = {}
+    for d in caps:
+        for c, t in d.items():
+            merged[c] = min(t, merged.get(c, t))
+    return merged
+
+
+def line_caps(warden, topped: list[str], *, hold_reporting: bool, hold: list[str], reference) -> tuple[dict[str, float], dict]:
+    """The caps on the lines of the categories the suite tops up (none without it: `topped` empty)
+    from `--hold-reporting`, `--hold` and `--suite-cap` (`reference`, a Warden, or None), merged,
+    and their metadata for "served_refit" (None for each one not in force)."""
+    reporting = reporting_caps(warden, topped) if hold_reporting else {}
+    held = held_caps(warden, topped, hold)
+    capped = suite_caps({r.id: r.threshold for r in reference.decider.rows}, topped) if reference is not None else {}
+    meta = {"reporting_caps": reporting or None, "held_caps": held or None,
+            "suite_caps": {"model": reference.model_version, "caps": capped} if capped else None}
+    return merge_caps(reporting, held, capped), meta
+
+
 def suite_over_floors(floors: dict[str, float], meta: dict, topped: list[str]) -> tuple[dict[str, float], dict]:
     """The recall floors less those of the categories the suite tops up, and the bounds' metadata
     to match: a floor is the share of a category's own calibration positives a reference model
@@ -201,6 +234,10 @@ def main() -> None:
     ap.add_argument("--hold", nargs="+", default=[], metavar="CATEGORY",
                     help="with --threshold-suite: these categories, where the suite tops them up, may be fitted at or "
                          "below their threshold in force, never above (as --hold-reporting for grooming)")
+    ap.add_argument("--suite-cap", metavar="MODEL_DIR",
+                    help="with --threshold-suite: every category it tops up may be fitted at or below that model's "
+                         "line (the shipped one, say), never above (candidate AA: the suite raised weapons 0.575 -> "
+                         "0.67 and lost held-out items); with --hold, a held category takes the lower of the two caps")
     ap.add_argument("--version", help="name the encoder anew (its weights unchanged, its served thresholds not): a "
                                       "refit that ships changes verdicts, and the version is what results are filed under")
     ap.add_argument("--heads", choices=("policy", "openai", "all"), default="policy",
@@ -211,6 +248,8 @@ def main() -> None:
     check_bounds(ap, args)
     if args.hold and not args.threshold_suite:
         ap.error("--hold needs --threshold-suite")
+    if args.suite_cap and not args.threshold_suite:
+        ap.error("--suite-cap needs --threshold-suite")
     warden = Warden(model_dir=args.model, encoder_cache=0)
     if not isinstance(warden.scorer, CascadeScorer):
         raise SystemExit(f"{args.model} has no encoder: nothing to refit")
@@ -222,6 +261,7 @@ def main() -> None:
         ap.error(f"--hold: not a policy category with a head here: {', '.join(unknown)}")
     suite = Path(args.threshold_suite) if args.threshold_suite else None
     cal, _ = calibration_prompts(Path(args.work), warden.model.meta, encoder_meta_of(warden), suite)
+    topped: list[str] = []  # without the suite no category is topped up, so none is capped
     if suite is not None:
         cal, topped, left_out = top_up(cal, ids, args.suite_under)
         print(f"threshold suite: {len(topped)} categories topped up; left out (own positives enough): {left_out or 'none'}")
@@ -238,17 +278,17 @@ def main() -> None:
         floors, ceilings, matched, bounds_meta = reference_bounds(args, lambda d: served_rates(d, cal, ids))
         if suite is not None and floors:
             floors, bounds_meta = suite_over_floors(floors, bounds_meta, topped)
-        caps = reporting_caps(warden, topped) if suite is not None and args.hold_reporting else {}
-        bounds_meta["reporting_caps"] = caps or None  # None: a later run without them leaves none recorded
-        if caps:
-            print(f"reporting categories whose lines the suite may not raise: {caps}")
-        held = held_caps(warden, topped, args.hold)  # --hold implies the suite (checked above)
-        bounds_meta["held_caps"] = held or None
-        if held:
+        reference = Warden(model_dir=args.suite_cap, encoder_cache=0) if args.suite_cap else None
+        caps, caps_meta = line_caps(warden, topped, hold_reporting=args.hold_reporting, hold=args.hold, reference=reference)
+        bounds_meta.update(caps_meta)  # None where absent: a later run without them leaves none recorded
+        if caps_meta["reporting_caps"]:
+            print(f"reporting categories whose lines the suite may not raise: {caps_meta['reporting_caps']}")
+        if held := caps_meta["held_caps"]:
             print(f"held categories whose lines the suite may not raise: {held}")
-        if idle := sorted(set(args.hold) - set(held)):
+        if idle := sorted(set(args.hold) - set(held or ())):
             print(f"--hold: not topped up by the suite, so not held: {', '.join(idle)}")
-        caps = {**caps, **held}
+        if capped := caps_meta["suite_caps"]:
+            print(f"topped-up categories whose lines may not rise past {capped['model']}'s: {len(capped['caps'])}")
         errors_in = frozenset(topped) if suite is not None and args.suite_objective == "errors" else frozenset()
         objective = Objective(errors_from=args.errors, errors_in=errors_in)
         result = tune(warden, examples_from(cal, ids), objective, "input", MIN_POSITIVES,
