@@ -30,7 +30,14 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
 from build_encoder import calibration_prompts, encoder_meta_of, model_parser  # noqa: E402
-from calibrate_unattributed import MAX_FPR_RISE, MAX_SOURCE_RISE, MIN_SOURCE_BENIGN, verdict_row, worst_source_rise  # noqa: E402
+from calibrate_unattributed import (  # noqa: E402
+    MAX_FPR_RISE,
+    MAX_SOURCE_RISE,
+    MIN_SOURCE_BENIGN,
+    sources_within,
+    verdict_row,
+    worst_source_rise,
+)
 
 from policywarden import Warden  # noqa: E402
 
@@ -108,11 +115,25 @@ def rise(table: dict, key: str) -> tuple[float, float]:
     return table[key]["fpr"] - table["none"]["fpr"], worst_source_rise(table, key)
 
 
+def allowed_margins(cal_table: dict, source_slack: int = 0) -> list[float]:
+    """The margins within the budget on the calibration prompts as they are: the false-positive
+    rate at most MAX_FPR_RISE above no short windows, no source's more than MAX_SOURCE_RISE above
+    (or by at most `source_slack` texts), and no recall lost."""
+    return [m for m in MARGINS
+            if rise(cal_table, str(m))[0] <= MAX_FPR_RISE and sources_within(cal_table, str(m), source_slack)
+            and cal_table[str(m)]["recall"] >= cal_table["none"]["recall"]]
+
+
 def main() -> None:
     ap = model_parser(__doc__)
     ap.add_argument("--dry-run", action="store_true", help="print the table, write nothing")
     ap.add_argument("--no-heldout", action="store_true", help="do not measure the held-out prompts (they never choose)")
+    ap.add_argument("--source-slack", type=int, default=0, metavar="TEXTS",
+                    help="a source's false-positive rise past the limit is allowed where it is at most this many more "
+                         "benign prompts flagged (default 0; candidate AA: 1.2 refused for two role-play prompts)")
     args = ap.parse_args()
+    if args.source_slack < 0:
+        ap.error("--source-slack is a number of prompts, 0 or more")
     warden = Warden(model_dir=args.model, encoder_cache=0, fine_margin=None)
     cal, held = calibration_prompts(Path(args.work), warden.model.meta, encoder_meta_of(warden))
     print(f"scoring {len(cal)} calibration and {len(held)} held-out prompts, with and without short windows", flush=True)
@@ -121,9 +142,7 @@ def main() -> None:
 
     padded = padded_table(warden, cal, PADDED, seed=0)
     gain = {k: padded[k]["violating"] - padded[k]["benign"] for k in padded}
-    allowed = [m for m in MARGINS
-               if rise(cal_table, str(m))[0] <= MAX_FPR_RISE and rise(cal_table, str(m))[1] <= MAX_SOURCE_RISE
-               and cal_table[str(m)]["recall"] >= cal_table["none"]["recall"]]
+    allowed = allowed_margins(cal_table, args.source_slack)
     best = max(allowed, key=lambda m: (round(gain[str(m)], 3), m), default=None)
     choice = best if best is not None and gain[str(best)] > gain["none"] else None
     print(f"{'margin':>7}  {'calibration recall / FPR / rise / worst source rise':>52}  {'padded: violating / benign flagged':>36}"
@@ -137,7 +156,8 @@ def main() -> None:
             print(f"  {h['recall']:.3f} / {h['fpr']:.4f} / {rise(held_table, key)[0]:+.4f} / {rise(held_table, key)[1]:+.4f}", end="")
         print()
     print(f"chosen: {choice} (of the margins raising the calibration false-positive rate by at most {MAX_FPR_RISE:.1%} "
-          f"overall and {MAX_SOURCE_RISE:.0%} in any source with {MIN_SOURCE_BENIGN}+ benign prompts and losing no recall, "
+          f"overall and {MAX_SOURCE_RISE:.0%} in any source with {MIN_SOURCE_BENIGN}+ benign prompts"
+          f"{f' (or {args.source_slack} prompts)' if args.source_slack else ''} and losing no recall, "
           f"the one whose padded violating prompts flagged, less padded benign ones, is highest, if above none)")
     if args.dry_run:
         return
@@ -145,7 +165,8 @@ def main() -> None:
     meta = json.loads(path.read_text())
     meta["cascade"]["fine_margin"] = choice
     meta["cascade"]["fine_calibration"] = {"words": warden.fine_window_words, "prompts": cal_table, "padded_prompts": padded,
-                                           "heldout": held_table, "max_fpr_rise": MAX_FPR_RISE, "max_source_rise": MAX_SOURCE_RISE}
+                                           "heldout": held_table, "max_fpr_rise": MAX_FPR_RISE, "max_source_rise": MAX_SOURCE_RISE,
+                                           "source_slack": args.source_slack}
     path.write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
     print(f"wrote {path}; run training/calibrate_unattributed.py next")
 

@@ -47,6 +47,7 @@ def verdict_row(records, scores, sources, decider: Decider) -> dict:
     return {
         **binary_metrics(truth, pred, 0.5),
         "fpr_by_source": {g: round(float(pred[(origin == g) & ~truth].mean()), 4) for g in groups},
+        "benign_by_source": {g: int(((origin == g) & ~truth).sum()) for g in groups},
     }
 
 
@@ -59,6 +60,21 @@ def verdict_table(warden: Warden, records) -> dict[str, dict]:
 def worst_source_rise(table: dict, key: str) -> float:
     base = table["none"]["fpr_by_source"]
     return max((table[key]["fpr_by_source"][g] - base[g] for g in base), default=0.0)
+
+
+def sources_within(table: dict, key: str, slack_texts: int = 0) -> bool:
+    """Whether no source's false-positive rate rose by more than MAX_SOURCE_RISE against "none",
+    a rise of at most `slack_texts` more benign prompts flagged excepted. On a source of 161
+    benign prompts 1% is under two texts: candidate AA's fine margin went 1.2 -> 1.4 for two
+    role-play prompts (awesome_chatgpt_prompts +1.24%), and lost violations buried in benign words
+    0.857 -> 0.820. Tables without benign counts (written before them) get no slack."""
+    base, row = table["none"], table[key]
+    counts = row.get("benign_by_source", {})
+    for g, before in base["fpr_by_source"].items():
+        up = row["fpr_by_source"][g] - before
+        if up > MAX_SOURCE_RISE and not (g in counts and round(up * counts[g]) <= slack_texts):
+            return False
+    return True
 
 
 def main() -> None:
