@@ -27,7 +27,7 @@ from common import ROOT, candidate_options, emit, recall_by_item
 from policywarden import Warden
 from policywarden.policy import OPENAI_CATEGORIES
 from policywarden.training.metrics import binary_metrics
-from policywarden.training.records import read_jsonl, written_records
+from policywarden.training.records import heldout_records
 
 
 def by_group(records, y: np.ndarray, pred: np.ndarray) -> dict:
@@ -60,8 +60,7 @@ def main() -> None:
     if not (out / "dataset.jsonl").exists():
         cmd = [sys.executable, str(ROOT / "training" / "build_dataset.py"), "--data", str(ROOT.parent / "shared" / "data"), "--out", str(out)]
         subprocess.run(cmd + (["--include-nonpermissive"] if args.include_nonpermissive else []), check=True)
-    records = [r for r in read_jsonl(out / "dataset.jsonl") if r.split == "heldout"]
-    records += [r for r in written_records(ROOT / "training" / "written") if r.split == "heldout"]
+    records = heldout_records(out / "dataset.jsonl", ROOT / "training" / "written")
     warden = Warden(model_dir=args.model, encoder_gate=args.gate)
     verdicts: list = [None] * len(records)
     for surface, role in (("input", "user"), ("output", "assistant")):

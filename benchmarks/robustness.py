@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "training"))
 from disguise import CODES, LEET, pig_latin, split_strings  # noqa: E402
 
 from policywarden import Warden
-from policywarden.training.records import read_jsonl, written_records
+from policywarden.training.records import heldout_records
 
 CYRILLIC = str.maketrans({"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у"})
 SMALL_CAPITALS = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡxʏᴢ")
@@ -125,8 +125,7 @@ def main() -> None:
     candidate_options(ap)
     args = ap.parse_args()
     out = ROOT / "training" / "out"
-    records = [r for r in read_jsonl(out / "dataset.jsonl") if r.split == "heldout"]
-    records += [r for r in written_records(ROOT / "training" / "written") if r.split == "heldout"]
+    records = heldout_records(out / "dataset.jsonl", ROOT / "training" / "written")
     records = [r for r in records if r.role == "user" and 20 <= len(r.text) <= 600]
     rng = random.Random(args.seed)
     rng.shuffle(records)

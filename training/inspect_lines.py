@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from policywarden import Warden  # noqa: E402
-from policywarden.training.records import read_jsonl, written_records  # noqa: E402
+from policywarden.training.records import heldout_records, written_records  # noqa: E402
 
 
 def band(scores, line: float) -> dict:
@@ -41,16 +41,16 @@ def band(scores, line: float) -> dict:
 def groups(categories: list[str], work: Path, written: Path, suite: Path) -> dict[str, dict[str, list[str]]]:
     """Per category, its texts by group: held-out positives (built dataset and written files),
     the suite's violations and its look-alikes (absent where the suite has no file for it)."""
-    held = [r for r in read_jsonl(work / "dataset.jsonl") if r.split == "heldout"] if (work / "dataset.jsonl").exists() else []
-    held += [r for r in written_records(written) if r.split == "heldout"]
+    dataset = work / "dataset.jsonl"
+    held = heldout_records(dataset if dataset.exists() else None, written)
+    suite_rows = list(written_records(suite))  # the suite's files have the written examples' format
     out = {}
     for cat in categories:
-        path = suite / f"{cat}.jsonl"
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()] if path.exists() else []
+        rows = [r for r in suite_rows if r.source == f"written:{cat}"]
         out[cat] = {
             "held-out positives": [r.text for r in held if r.label(cat) == 1],
-            "suite violations": [d["text"] for d in rows if d["label"]],
-            "suite look-alikes": [d["text"] for d in rows if not d["label"]],
+            "suite violations": [r.text for r in rows if r.label(cat) == 1],
+            "suite look-alikes": [r.text for r in rows if r.label(cat) == 0],
         }
     return out
 

@@ -79,3 +79,10 @@ def written_records(folder: str | Path, heldout_fraction: float = 0.15) -> Itera
                     yield Record(d["text"], labels, None, d.get("role", "user"), f"written:{path.stem}", "project", split)
                 else:
                     yield Record(d["text"], {}, 0, d.get("role", "user"), f"written:{path.stem}", "project", split)
+
+
+def heldout_records(dataset: str | Path | None, written: str | Path) -> list[Record]:
+    """The held-out split the benchmarks measure: a built dataset's (build_dataset.py's
+    dataset.jsonl; None for none) and the written examples' held-out share."""
+    records = [r for r in read_jsonl(dataset) if r.split == "heldout"] if dataset is not None else []
+    return records + [r for r in written_records(written) if r.split == "heldout"]
