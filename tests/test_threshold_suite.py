@@ -178,6 +178,8 @@ def test_hold_needs_the_suite_and_known_categories(tmp_path):
     assert done.returncode == 2 and "not a policy category with a head here: minors.no_such" in done.stderr
     done = subprocess.run([sys.executable, script, "--suite-cap", str(tmp_path)], capture_output=True, text=True)
     assert done.returncode == 2 and "--suite-cap needs --threshold-suite" in done.stderr
+    done = subprocess.run([sys.executable, script, "--threshold-suite", "--suite-anchor"], capture_output=True, text=True)
+    assert done.returncode == 2 and "--suite-anchor needs --suite-cap" in done.stderr
 
 
 def _rows(**lines):
@@ -211,6 +213,21 @@ def test_suite_caps_keep_topped_up_lines_at_or_below_the_references():
                                                                 "minors.grooming": 0.6}}
     caps, meta = line_caps(cand, topped, hold_reporting=False, hold=[], reference=reference)
     assert caps["minors.age_inappropriate"] == 0.55 and meta["held_caps"] is None and meta["reporting_caps"] is None
+
+
+def test_the_anchor_is_the_references_lines_and_only_on_request():
+    from types import SimpleNamespace
+
+    from calibrate_served import line_caps, suite_anchors
+
+    cand = SimpleNamespace(decider=SimpleNamespace(rows=_rows(protect__weapons=0.60, minors__grooming=0.575)))
+    reference = SimpleNamespace(model_version="shipped", decider=SimpleNamespace(
+        rows=_rows(protect__weapons=0.575, minors__grooming=0.6)))
+    _, meta = line_caps(cand, ["protect.weapons", "minors.grooming"], hold_reporting=True, hold=[], reference=reference)
+    # The reference's lines, not the caps merged with the reporting one (tune keeps the lower of the two).
+    assert suite_anchors(meta, True) == {"protect.weapons": 0.575, "minors.grooming": 0.6}
+    assert suite_anchors(meta, False) == {}
+    assert suite_anchors(line_caps(cand, [], hold_reporting=False, hold=[], reference=None)[1], True) == {}
 
 
 def test_no_suite_no_caps():

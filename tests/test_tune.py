@@ -262,6 +262,33 @@ def test_tune_keeps_recall_on_request(warden):
     assert between["thresholds"].get(w, shipped) <= shipped + 0.05 < plain["thresholds"][w]
 
 
+def test_tune_leaves_an_anchor_only_for_more_than_tolerance(warden):
+    # made-up served scores: 10 weapons examples far over the line, m benign ones in a band just
+    # under the line in force and k weapons examples under those, 200 benign ones far below.
+    # Lowering past the band gains k - m errors. An anchor above the line in force (another
+    # model's line) is kept for a gain of 1 at tolerance 2 and left for a gain of 4.
+    w = "protect.weapons"
+    shipped = next(r.threshold for r in warden.decider.rows if r.id == w)
+    assert 0.4 <= shipped <= 0.75, "the weapons threshold left the range the made-up scores fit in"
+    anchor = round(shipped + 0.05, 3)
+
+    def fit(k, m, **kw):
+        values = np.r_[np.full(10, 0.95), np.linspace(shipped - 0.12, shipped - 0.08, k),
+                       np.linspace(shipped - 0.05, shipped - 0.02, m), np.linspace(0.0, shipped - 0.3, 200)]
+        exs = [Example(f"text {i}", {w} if i < 10 + k else set(), None) for i in range(len(values))]
+        served = ([{w: float(v)} for v in values], [{w: "embedded-cascade"} for _ in values], [1] * len(values))
+        return tune(warden, exs, Objective(errors_from=0), served=served, tolerance=2, **kw)
+
+    assert w not in fit(3, 2)["thresholds"]  # without an anchor the line in force is near best: kept
+    held = fit(3, 2, anchor={w: anchor}, max_threshold={w: anchor})
+    assert held["thresholds"][w] == anchor and held["categories"][w]["anchor"] == anchor
+    assert fit(3, 2, anchor={w: anchor})["thresholds"][w] == anchor  # uncapped: the anchor as well
+    moved = fit(6, 2, anchor={w: anchor}, max_threshold={w: anchor})
+    assert moved["thresholds"][w] < shipped - 0.12 and moved["categories"][w]["fit"]["after"]["fn"] == 0
+    # a cap below the anchor wins: the line kept is the cap
+    assert fit(3, 2, anchor={w: anchor}, max_threshold={w: shipped})["thresholds"].get(w, shipped) == shipped
+
+
 def test_tune_keeps_false_flags_on_request(warden):
     # made-up served scores: 16 weapons examples over the threshold in force and 8 benign ones
     # in a band just under it, where F1 at tolerance 0 takes the band (it catches 6 more): with

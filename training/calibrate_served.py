@@ -29,8 +29,9 @@ read is recorded under "served_refit" → "threshold_suite". `--suite-objective 
 categories topped up for the fewest false flags plus misses instead of F1; `--hold-reporting`
 keeps the lines of those whose hits are reported (grooming) from rising (reporting_caps), and
 `--hold CATEGORY ...` those named (held_caps); `--suite-cap MODEL_DIR` keeps every category it tops
-up at or below that model's line (suite_caps). With `--recall-floor`, the categories the suite
-tops up have no floor (suite_over_floors).
+up at or below that model's line (suite_caps), and `--suite-anchor` makes that line the one each
+keeps unless the suite finds one more than `--tolerance` errors better (suite_anchors). With
+`--recall-floor`, the categories the suite tops up have no floor (suite_over_floors).
 """
 
 from __future__ import annotations
@@ -155,6 +156,19 @@ def line_caps(warden, topped: list[str], *, hold_reporting: bool, hold: list[str
     return merge_caps(reporting, held, capped), meta
 
 
+def suite_anchors(caps_meta: dict, anchored: bool) -> dict[str, float]:
+    """With `--suite-anchor`, the reference model's lines of the categories the suite tops up
+    (`--suite-cap`'s caps), as the lines a refit keeps where they are near best (`tune`'s
+    `anchor`): a topped-up line then falls below the reference's only for more than `--tolerance`
+    errors' gain on the calibration prompts and the suite, and never rises past it. AA-cap (session
+    44) showed the cap alone lets the suite lower lines for a gain of noise: body shaming 0.80 ->
+    0.72, remote biometric ID 0.85 -> 0.71, law enforcement 0.54 -> 0.52, the policy's look-alikes
+    flagged 11 -> 16. Without the anchor a refit keeps the line in force where near best, which a
+    floor in calibrate_cascade.py may already have moved."""
+    capped = caps_meta.get("suite_caps")
+    return dict(capped["caps"]) if anchored and capped else {}
+
+
 def suite_over_floors(floors: dict[str, float], meta: dict, topped: list[str]) -> tuple[dict[str, float], dict]:
     """The recall floors less those of the categories the suite tops up, and the bounds' metadata
     to match: a floor is the share of a category's own calibration positives a reference model
@@ -238,6 +252,9 @@ def main() -> None:
                     help="with --threshold-suite: every category it tops up may be fitted at or below that model's "
                          "line (the shipped one, say), never above (candidate AA: the suite raised weapons 0.575 -> "
                          "0.67 and lost held-out items); with --hold, a held category takes the lower of the two caps")
+    ap.add_argument("--suite-anchor", action="store_true",
+                    help="with --suite-cap: each capped category keeps that model's line unless the suite finds one "
+                         "more than --tolerance errors better (never higher: the cap holds)")
     ap.add_argument("--version", help="name the encoder anew (its weights unchanged, its served thresholds not): a "
                                       "refit that ships changes verdicts, and the version is what results are filed under")
     ap.add_argument("--heads", choices=("policy", "openai", "all"), default="policy",
@@ -250,6 +267,8 @@ def main() -> None:
         ap.error("--hold needs --threshold-suite")
     if args.suite_cap and not args.threshold_suite:
         ap.error("--suite-cap needs --threshold-suite")
+    if args.suite_anchor and not args.suite_cap:
+        ap.error("--suite-anchor needs --suite-cap")
     warden = Warden(model_dir=args.model, encoder_cache=0)
     if not isinstance(warden.scorer, CascadeScorer):
         raise SystemExit(f"{args.model} has no encoder: nothing to refit")
@@ -281,6 +300,8 @@ def main() -> None:
         reference = Warden(model_dir=args.suite_cap, encoder_cache=0) if args.suite_cap else None
         caps, caps_meta = line_caps(warden, topped, hold_reporting=args.hold_reporting, hold=args.hold, reference=reference)
         bounds_meta.update(caps_meta)  # None where absent: a later run without them leaves none recorded
+        anchor = suite_anchors(caps_meta, args.suite_anchor)
+        bounds_meta["suite_anchor"] = {"tolerance": args.tolerance, "lines": anchor} if anchor else None
         if caps_meta["reporting_caps"]:
             print(f"reporting categories whose lines the suite may not raise: {caps_meta['reporting_caps']}")
         if held := caps_meta["held_caps"]:
@@ -288,12 +309,13 @@ def main() -> None:
         if idle := sorted(set(args.hold) - set(held or ())):
             print(f"--hold: not topped up by the suite, so not held: {', '.join(idle)}")
         if capped := caps_meta["suite_caps"]:
-            print(f"topped-up categories whose lines may not rise past {capped['model']}'s: {len(capped['caps'])}")
+            print(f"topped-up categories whose lines may not rise past {capped['model']}'s: {len(capped['caps'])}"
+                  + (f", kept there unless more than {args.tolerance:g} errors better" if anchor else ""))
         errors_in = frozenset(topped) if suite is not None and args.suite_objective == "errors" else frozenset()
         objective = Objective(errors_from=args.errors, errors_in=errors_in)
         result = tune(warden, examples_from(cal, ids), objective, "input", MIN_POSITIVES,
                       served=served, tolerance=args.tolerance, min_recall=floors, fpr_ceiling=ceilings, fpr_match=matched,
-                      max_threshold=caps)
+                      max_threshold=caps, anchor=anchor)
         before, after = result["overall"]["fit"]["before"], result["overall"]["fit"]["after"]
         for cid, e in result["categories"].items():
             if "tuned" in e:

@@ -143,6 +143,7 @@ def tune(
     fpr_ceiling: dict[str, float] | None = None,
     fpr_match: Collection[str] = (),
     max_threshold: dict[str, float] | None = None,
+    anchor: dict[str, float] | None = None,
 ) -> dict:
     """Per-category thresholds for `warden`'s policy, and what they change. The result's
     "thresholds" holds the categories whose threshold moved. `served` is `warden.scores` of the
@@ -158,8 +159,12 @@ def tune(
     per category, caps its threshold: it is fitted on the grid at or below that line only (the line
     itself kept where it is near best), and the objective's bounds do not raise it past the line
     either, so a refit may lower it but never raise it. A category not fitted (too few examples)
-    keeps its threshold in force, as every unfitted category does, whatever its cap."""
+    keeps its threshold in force, as every unfitted category does, whatever its cap. `anchor`, given
+    per category, is the line a fit keeps where it is near best (within `tolerance`), in place of
+    the threshold in force (and under its cap): the fit leaves the anchor only for a line more than
+    `tolerance` better, so a line set elsewhere (another model's) moves for a gain, not for noise."""
     max_threshold = max_threshold or {}
+    anchor = anchor or {}
     if not 0.0 <= holdout < 1.0:
         raise ValueError("holdout must be at least 0 and below 1")
     if min_positives < 1:
@@ -192,6 +197,8 @@ def tune(
         entry: dict = {"threshold": current[cid], "positives": int(y[fit].sum()), "negatives": int((~y[fit]).sum())}
         if cid in max_threshold:
             entry["max_threshold"] = max_threshold[cid]
+        if cid in anchor:
+            entry["anchor"] = anchor[cid]
         if surface not in rows[cid].applies_to:
             entry["kept"] = f"does not apply to {surface} text"
         elif entry["positives"] < min_positives or entry["negatives"] < min_positives:
@@ -211,7 +218,7 @@ def tune(
             matched = ceiling is not None and cid in fpr_match
             if matched:
                 entry["fpr_matched"] = True
-            grid, line = GRID, current[cid]
+            grid, line = GRID, anchor.get(cid, current[cid])
             if cid in max_threshold:
                 cap = max_threshold[cid]
                 grid, line = tuple(g for g in GRID if g <= cap) or (cap,), min(line, cap)
