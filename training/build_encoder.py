@@ -51,7 +51,7 @@ from policywarden.training.trainer import _bucket, _labels  # noqa: E402
 sys.path.insert(0, str(ROOT / "training"))
 from build_model import heads_for  # noqa: E402
 
-ENCODER_VERSION = "pw-minilm-2026.12.34"  # the next one built: names up to .33 are taken (.27 ships)
+ENCODER_VERSION = "pw-minilm-2026.12.36"  # the next one built: names up to .35 are taken (.27 ships)
 BASE_NOTE = "policywarden-base.json"  # written beside a copied base model (training/device_train.py)
 MAX_BATCH = 1  # texts per encoder call; see quantise()
 # Sources a distilled student learns from their labels alone: the look-alikes (requests to decode,
